@@ -1,0 +1,18 @@
+/**
+ * Every default the SDK applies, in one place. Options documented elsewhere
+ * state these values in their JSDoc; change both together.
+ */
+import type { ChannelOptions } from "@grpc/grpc-js";
+import type { PickPolicy } from "./strategy.js";
+
+/** Pick policy of `pool(n)` when none is given. See bench/ for the measurement behind it. */
+export const DEFAULT_PICK: PickPolicy = "p2c";
+
+/** Largest `pool(n)`: a guard against typos such as `pool(10000)`, not a limit of grpc-js. */
+export const MAX_POOL_SIZE = 1024;
+
+/** grpc-js channel options the SDK sets on every channel; `channelOptions` is merged over them. */
+export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {};
+
+/** How long `RunningServer.shutdown()` lets running calls finish before forcing. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;

@@ -1,0 +1,118 @@
+import { ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { createServer, type CompatServiceDefinition, type ServiceImplementation } from "nice-grpc";
+import { InvalidOptionError } from "./errors.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
+
+/** A service to serve: a nice-grpc definition and its implementation. */
+export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
+  definition: Service;
+  implementation: Partial<ServiceImplementation<Service>>;
+}
+
+/** Binds a definition to its implementation, keeping the two types in step. */
+export function service<Service extends CompatServiceDefinition>(
+  definition: Service,
+  implementation: Partial<ServiceImplementation<Service>>,
+): ServiceRegistration {
+  return { definition, implementation } as ServiceRegistration;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /**
+   * `host:port` to listen on; port 0 picks a free port.
+   * @default "127.0.0.1:0"
+   */
+  address?: string;
+  /** The services to serve. */
+  services: readonly ServiceRegistration[];
+  /**
+   * Transport security, e.g. `ServerCredentials.createSsl(...)`.
+   * @default ServerCredentials.createInsecure()
+   */
+  credentials?: ServerCredentials;
+  /**
+   * Close each connection after this many ms (±10% jitter, as grpc-js applies
+   * it): the server sends GOAWAY, the client re-resolves its target and finds
+   * backends added since. Unset keeps connections for ever.
+   * @default undefined (no maximum age)
+   */
+  maxConnectionAge?: number;
+  /**
+   * After GOAWAY, how many ms calls already running on the old connection get
+   * to finish before it is closed. Must exceed your longest call or stream:
+   * calls still running then fail with INTERNAL. Needs `maxConnectionAge`.
+   * @default undefined (wait for running calls however long they take)
+   */
+  maxConnectionAgeGrace?: number;
+  /**
+   * Extra grpc-js server options, applied over the ones above.
+   * @default {}
+   */
+  channelOptions?: ChannelOptions;
+}
+
+/** A server that is listening. */
+export interface RunningServer {
+  /** `host:port` as bound, with the real port. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Stops accepting calls, lets running calls finish, and force-closes what is
+   * left after `timeout` ms.
+   * @param timeout @default 10000
+   */
+  shutdown(options?: { timeout?: number }): Promise<void>;
+  /** Closes every connection now; running calls fail. */
+  forceShutdown(): void;
+}
+
+/** Starts a gRPC server for nice-grpc service implementations. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const address = options.address ?? "127.0.0.1:0";
+  const server = createServer(serverChannelOptions(options));
+  for (const { definition, implementation } of options.services) server.add(definition, implementation as never);
+  const port = await server.listen(address, options.credentials ?? ServerCredentials.createInsecure());
+  const host = address.slice(0, address.lastIndexOf(":"));
+  return {
+    address: `${host}:${port}`,
+    host,
+    port,
+    async shutdown({ timeout = DEFAULT_SHUTDOWN_TIMEOUT_MS } = {}) {
+      checkDuration("timeout", timeout);
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, timeout);
+      });
+      await Promise.race([server.shutdown(), forced]);
+      clearTimeout(timer);
+    },
+    forceShutdown: () => server.forceShutdown(),
+  };
+}
+
+function serverChannelOptions(options: ServerOptions): ChannelOptions {
+  const { maxConnectionAge: age, maxConnectionAgeGrace: grace } = options;
+  if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
+  if (grace !== undefined) {
+    checkDuration("maxConnectionAgeGrace", grace);
+    if (age === undefined) throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
+  }
+  return {
+    ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
+    ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
+    ...options.channelOptions,
+  };
+}
+
+/** Throws unless `value` is a whole number of ms, at least `min`. */
+export function checkDuration(option: string, value: unknown, min = 0): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+    throw new InvalidOptionError(option, value, `expected a whole number of milliseconds from ${min} to ${2 ** 31 - 1}`);
+  }
+  return value;
+}
