@@ -1,0 +1,172 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { Channel, credentials } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  ChannelPool,
+  ClientClosedError,
+  ClientError,
+  connectivityState,
+  createChannel,
+  createGreeterClient,
+  GreeterDefinition,
+  pickFirst,
+  pool,
+  roundRobin,
+  routeGuideService,
+  service,
+  startServer,
+  Status,
+  HelloReply,
+  HelloRequest,
+  type RunningServer,
+} from "../src/index.js";
+
+let slow: RunningServer;
+let fast: RunningServer;
+let arrived: () => void = () => {};
+
+beforeAll(async () => {
+  slow = await startServer({
+    services: [
+      service(GreeterDefinition, {
+        async sayHello(request) {
+          arrived();
+          await delay(300);
+          return { message: `Hello ${request.name}` };
+        },
+      }),
+    ],
+  });
+  fast = await startServer({
+    address: "127.0.0.1:0",
+    services: [
+      service(GreeterDefinition, { sayHello: async (r) => ({ message: `Hello ${r.name}` }) }),
+      routeGuideService(),
+    ],
+  });
+});
+afterAll(async () => {
+  await slow.shutdown();
+  await fast.shutdown();
+});
+
+describe.each([
+  ["pickFirst()", pickFirst()],
+  ["roundRobin()", roundRobin()],
+  ["pool(3)", pool(3)],
+])("close() with %s", (_name, strategy) => {
+  test("a call already on the server finishes", async () => {
+    const client = createGreeterClient({ target: slow.address, strategy });
+    const onServer = new Promise<void>((resolve) => (arrived = resolve));
+    const call = client.sayHello({ name: "in flight" });
+    await onServer;
+    client.close();
+    await expect(call).resolves.toEqual({ message: "Hello in flight" });
+  });
+
+  test("calls not yet sent end with CANCELLED; later calls reject at once", async () => {
+    const client = createGreeterClient({ target: fast.address, strategy });
+    const pending = Array.from({ length: 5 }, () => client.sayHello({ name: "queued" }));
+    client.close();
+    for (const result of await Promise.allSettled(pending)) {
+      if (result.status === "rejected") {
+        expect(result.reason).toBeInstanceOf(ClientError);
+        expect((result.reason as ClientError).code).toBe(Status.CANCELLED);
+      }
+    }
+    await expect(client.sayHello({ name: "late" })).rejects.toThrow(ClientClosedError);
+    await expect(client.sayHello({ name: "late" })).rejects.toThrow(/client for ".*" is closed/);
+    expect(() => client.close()).not.toThrow();
+    expect(client.$channel.getConnectivityState(false)).toBe(connectivityState.SHUTDOWN);
+  });
+});
+
+describe("ChannelPool", () => {
+  test("close() closes every member and rethrows the first error", () => {
+    class FailingClose extends Channel {
+      constructor(private readonly failure: string) {
+        super(fast.address, credentials.createInsecure(), {});
+      }
+      override close(): void {
+        super.close();
+        throw new Error(this.failure);
+      }
+    }
+    const ok = new Channel(fast.address, credentials.createInsecure(), {});
+    const members = [ok, new FailingClose("first"), new FailingClose("second")];
+    const channelPool = new ChannelPool(fast.address, members);
+    expect(() => channelPool.close()).toThrow("first");
+    for (const member of members) expect(member.getConnectivityState(false)).toBe(connectivityState.SHUTDOWN);
+  });
+
+  test("state aggregates over members; watch reports the change", async () => {
+    const channelPool = createChannel(fast.address, pool(4));
+    try {
+      expect(channelPool.getConnectivityState(false)).toBe(connectivityState.IDLE);
+      let state = channelPool.getConnectivityState(true);
+      const deadline = Date.now() + 10_000;
+      while (state !== connectivityState.READY) {
+        const from = state;
+        await new Promise<void>((resolve, reject) =>
+          channelPool.watchConnectivityState(from, deadline, (error) => (error ? reject(error) : resolve())),
+        );
+        state = channelPool.getConnectivityState(false);
+        expect(state).not.toBe(from);
+      }
+      expect(channelPool.stats().map((m) => m.state)).toContain(connectivityState.READY);
+    } finally {
+      channelPool.close();
+    }
+  });
+
+  test("watch fails once its deadline passes without a change", async () => {
+    const channelPool = createChannel(fast.address, pool(2));
+    try {
+      const error = await new Promise<Error | undefined>((resolve) =>
+        channelPool.watchConnectivityState(connectivityState.IDLE, Date.now() + 50, resolve),
+      );
+      expect(error?.message).toMatch(/Deadline/);
+    } finally {
+      channelPool.close();
+    }
+  });
+
+  test("a plain grpc-js client can use it as channelOverride", async () => {
+    const { makeGenericClientConstructor } = await import("@grpc/grpc-js");
+    const Client = makeGenericClientConstructor({}, "Greeter");
+    const channelPool = createChannel(fast.address, pool(2));
+    const client = new Client(fast.address, credentials.createInsecure(), { channelOverride: channelPool as never });
+    try {
+      const reply = await new Promise<HelloReply>((resolve, reject) =>
+        client.makeUnaryRequest(
+          "/helloworld.Greeter/SayHello",
+          (r: HelloRequest) => Buffer.from(HelloRequest.encode(r).finish()),
+          (b: Buffer) => HelloReply.decode(b),
+          { name: "grpc-js" },
+          (error, value) => (error ? reject(error) : resolve(value!)),
+        ),
+      );
+      expect(reply.message).toBe("Hello grpc-js");
+    } finally {
+      client.close();
+      channelPool.close();
+    }
+  });
+});
+
+test("a process exits by itself once its clients are closed", async () => {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures/exit-after-close.ts"), fast.address], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const timeout = delay(20_000).then(() => "still running" as const);
+  const result = await Promise.race([exited, timeout]);
+  if (result === "still running") child.kill("SIGKILL");
+  expect(output).toContain("closed");
+  expect(result).toBe(0);
+});

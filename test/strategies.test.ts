@@ -1,0 +1,96 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { createGreeterClient, pickFirst, pool, roundRobin, type ClientOptions, type GreeterSdkClient } from "../src/index.js";
+import { startTcpProxy, type TcpProxy } from "../src/dev/tcp-proxy.js";
+import { runCalls, startBackends, type Backends } from "./helpers/backends.js";
+
+let backends: Backends;
+let proxy: TcpProxy;
+const clients: GreeterSdkClient[] = [];
+
+beforeAll(async () => {
+  backends = await startBackends(3);
+  proxy = await startTcpProxy(backends.addresses);
+});
+afterAll(async () => {
+  await proxy.close();
+  await backends.shutdown();
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  backends.reset();
+});
+
+/** A client whose connections are all up: warmed, then counters reset. */
+async function warmClient(options: ClientOptions): Promise<GreeterSdkClient> {
+  const client = createGreeterClient(options);
+  clients.push(client);
+  await runCalls(200, 20, () => client.sayHello({ name: "warm-up" }));
+  backends.reset();
+  return client;
+}
+
+async function load(client: GreeterSdkClient, calls = 600): Promise<void> {
+  const { failed } = await runCalls(calls, 20, () => client.sayHello({ name: "load" }));
+  expect(failed).toEqual([]);
+}
+
+function expectEvenShares(shares: number[]): void {
+  const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
+  for (const share of shares) expect(Math.abs(share - mean)).toBeLessThanOrEqual(0.1 * mean);
+}
+
+describe("over 3 backends (127.0.0.1-3, one target)", () => {
+  test("pickFirst: one connection to one backend", async () => {
+    const client = await warmClient({ target: backends.target, strategy: pickFirst() });
+    await load(client);
+    expect(backends.totalPeers()).toBe(1);
+    expect(backends.list.filter((b) => b.calls > 0)).toHaveLength(1);
+    expect(backends.totalCalls()).toBe(600);
+  });
+
+  test("default strategy is pickFirst", async () => {
+    const client = await warmClient({ target: backends.target });
+    await load(client);
+    expect(backends.totalPeers()).toBe(1);
+    expect(client.$channel.size).toBe(1);
+  });
+
+  test("roundRobin: one connection per backend, even shares", async () => {
+    const client = await warmClient({ target: backends.target, strategy: roundRobin() });
+    await load(client);
+    expect(backends.list.map((b) => b.peers.size)).toEqual([1, 1, 1]);
+    expectEvenShares(backends.shares());
+  });
+
+  test.each([
+    ["pool(10)", { strategy: pool(10) }],
+    ['{ strategy: "pool", size: 10 }', { strategy: "pool", size: 10 }],
+    ['pool(10, { pick: "roundRobin" })', { strategy: pool(10, { pick: "roundRobin" }) }],
+  ] as const)("%s: 30 distinct connections over all 3 backends", async (_name, strategy) => {
+    const client = await warmClient({ target: backends.target, ...strategy });
+    await load(client, 1200);
+    expect(client.$channel.size).toBe(10);
+    expect(backends.list.map((b) => b.peers.size)).toEqual([10, 10, 10]);
+    expectEvenShares(backends.shares());
+    const completed = client.$channel.stats().map((m) => m.completed);
+    expect(completed.every((n) => n > 0)).toBe(true);
+    expect(client.$channel.stats().every((m) => m.inFlight === 0)).toBe(true);
+  });
+});
+
+describe("behind a single-IP L4 load balancer", () => {
+  test("pickFirst reaches one backend", async () => {
+    const client = await warmClient({ target: proxy.address, strategy: pickFirst() });
+    await load(client);
+    expect(backends.list.filter((b) => b.calls > 0)).toHaveLength(1);
+  });
+
+  test("pool(10) reaches all 3 backends", async () => {
+    const client = await warmClient({ target: proxy.address, strategy: pool(10) });
+    await load(client, 1200);
+    // The proxy deals connections round-robin: 10 connections → 4/3/3.
+    expect(backends.totalPeers()).toBe(10);
+    for (const backend of backends.list) expect(backend.calls).toBeGreaterThan(0);
+    for (const share of backends.shares()) expect(share).toBeGreaterThan(0.15);
+  });
+});
