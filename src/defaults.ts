@@ -5,7 +5,11 @@
 import type { ChannelOptions } from "@grpc/grpc-js";
 import type { PickPolicy } from "./strategy.js";
 
-/** Pick policy of `pool(n)` when none is given. See bench/ for the measurement behind it. */
+/**
+ * Pick policy of `pool(n)` when none is given. `npm run bench:pick`: equal to
+ * round robin when backends are alike (0.99×), 2.2× the calls/s when one
+ * backend behind an L4 balancer is 50 ms slow; 25 ns per pick.
+ */
 export const DEFAULT_PICK: PickPolicy = "p2c";
 
 /** Largest `pool(n)`: a guard against typos such as `pool(10000)`, not a limit of grpc-js. */

@@ -31,6 +31,10 @@ export async function startTcpProxy(backends: readonly string[], listen = "127.0
     const upstream = connect({ host: backend.slice(0, colon), port: Number(backend.slice(colon + 1)) });
     track(client);
     track(upstream);
+    // Forward each write at once, as a kernel-level balancer would; with Nagle's
+    // algorithm on, small HTTP/2 frames wait ~40 ms for an ACK.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     client.pipe(upstream).pipe(client);
     // One side failing ends the other: like a real balancer resetting the flow.
     client.once("error", () => upstream.destroy());

@@ -1,0 +1,53 @@
+/** What {@link runLoad} measured. */
+export interface LoadResult {
+  calls: number;
+  failures: number;
+  /** The first few failure messages, for humans. */
+  errors: string[];
+  seconds: number;
+  callsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Runs `call` with `concurrency` workers until `durationMs` passes or
+ * `maxCalls` have started, whichever is first: a bounded load loop.
+ */
+export async function runLoad(
+  call: () => Promise<unknown>,
+  { concurrency, durationMs, maxCalls = 1_000_000 }: { concurrency: number; durationMs: number; maxCalls?: number },
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let failures = 0;
+  let started = 0;
+  const start = performance.now();
+  const stopAt = start + durationMs;
+  const worker = async () => {
+    while (started < maxCalls && performance.now() < stopAt) {
+      started++;
+      const t0 = performance.now();
+      try {
+        await call();
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        failures++;
+        if (errors.length < 5) errors.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    calls: latencies.length + failures,
+    failures,
+    errors,
+    seconds,
+    callsPerSecond: (latencies.length + failures) / seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from "commander";
+import { parseDuration } from "./duration.js";
+import { runDemo } from "./demo.js";
+
+const integer = (min: number, max: number) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+const duration = (text: string) => {
+  try {
+    return parseDuration("duration", text);
+  } catch {
+    throw new InvalidArgumentError('expected a duration such as "500ms", "2s", "1m"');
+  }
+};
+
+const program = new Command("balanced-grpc")
+  .description("Typed gRPC clients that spread calls over servers: pickFirst, roundRobin, pool(n).")
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .showHelpAfterError();
+
+program
+  .command("demo")
+  .description("start a local cluster on loopback and show each strategy spreading load (exit 0 if all behave)")
+  .addOption(new Option("--backends <n>", "Greeter backends, on 127.0.0.1..N").default(3).argParser(integer(2, 9)))
+  .addOption(new Option("--duration <d>", "load per scene").default(2000, "2s").argParser(duration))
+  .addOption(new Option("--pool-size <n>", "n of pool(n)").default(4).argParser(integer(1, 64)))
+  .addOption(new Option("--concurrency <n>", "calls in flight").default(50).argParser(integer(1, 1000)))
+  .option("--json", "print the results as one JSON line on stdout (the table goes to stderr)", false)
+  .action(async (options: { backends: number; duration: number; poolSize: number; concurrency: number; json: boolean }) => {
+    const ok = await runDemo({ ...options, durationMs: options.duration });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+await program.parseAsync(process.argv);
