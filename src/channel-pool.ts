@@ -2,7 +2,7 @@ import { connectivityState as State, type ChannelInterface, type experimental } 
 import { ClientClosedError } from "./errors.js";
 import { createPicker, type Picker } from "./picker.js";
 import type { PickPolicy } from "./strategy.js";
-import { TrackedCall } from "./tracked-call.js";
+import { PooledCall, type CallMember, type CallPool } from "./pooled-call.js";
 
 /** One member of a pool, as reported by {@link ChannelPool.stats}. */
 export interface MemberStats {
@@ -16,11 +16,19 @@ export interface MemberStats {
   completed: number;
 }
 
-class Member {
+class Member implements CallMember {
   inFlight = 0;
   completed = 0;
 
   constructor(readonly channel: ChannelInterface) {}
+
+  createCall(...args: Parameters<ChannelInterface["createCall"]>): experimental.CallStream {
+    return this.channel.createCall(...args);
+  }
+
+  started(): void {
+    this.inFlight++;
+  }
 
   ended(): void {
     this.inFlight--;
@@ -42,10 +50,11 @@ class Member {
  * Build one with `createChannel(target, strategy)`, which gives every member
  * its own connections; the pool itself does no networking.
  */
-export class ChannelPool implements ChannelInterface {
+export class ChannelPool implements ChannelInterface, CallPool {
   private readonly members: readonly Member[];
   private readonly pick: Picker;
   private isClosed = false;
+  private callNumber = 0;
 
   constructor(
     private readonly target: string,
@@ -71,12 +80,15 @@ export class ChannelPool implements ChannelInterface {
     return this.target;
   }
 
+  /** The member is picked when the call starts (see PooledCall). */
   createCall(...args: Parameters<ChannelInterface["createCall"]>): experimental.CallStream {
     if (this.isClosed) throw new ClientClosedError(this.target);
-    const member = this.members[this.pick()]!;
-    const call = member.channel.createCall(...args);
-    member.inFlight++;
-    return new TrackedCall(call, member, this);
+    return new PooledCall(this, args, ++this.callNumber);
+  }
+
+  /** @internal Chooses the member for a call that is starting. */
+  pickMember(): CallMember {
+    return this.members[this.pick()]!;
   }
 
   /**

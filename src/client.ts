@@ -1,11 +1,34 @@
-import { createClientFactory, type Channel, type Client, type CompatServiceDefinition } from "nice-grpc";
+import {
+  createClientFactory,
+  type CallOptions,
+  type Channel,
+  type Client,
+  type ClientMiddleware,
+  type CompatServiceDefinition,
+  type NormalizedServiceDefinition,
+} from "nice-grpc";
+import { deadlineMiddleware } from "nice-grpc-client-middleware-deadline";
+import { retryMiddleware, type RetryOptions } from "nice-grpc-client-middleware-retry";
+import { callOptionsMiddleware, type SdkCallOptions } from "./call-options.js";
 import type { ChannelPool } from "./channel-pool.js";
 import { createChannel, type ChannelSettings } from "./create-channel.js";
+import { DEFAULT_RETRY } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 import { resolveStrategy, type StrategyOptions } from "./strategy.js";
 
+/** Retry settings for a whole client; the same names as the per-call retry options. */
+export type RetrySettings = Pick<RetryOptions, "retryBaseDelayMs" | "retryMaxDelayMs" | "retryMaxAttempts" | "retryableStatuses">;
+
+/**
+ * Call options applied to every call unless the call sets its own: `"*"` for
+ * every method, or a method's name (typed by the service) for that method.
+ */
+export type SdkDefaultCallOptions<Service extends CompatServiceDefinition> = {
+  [Method in keyof NormalizedServiceDefinition<Service> | "*"]?: CallOptions & SdkCallOptions;
+};
+
 /** Options of every `create<Service>Client` factory and of {@link createServiceClient}. */
-export type ClientOptions<_Service extends CompatServiceDefinition = CompatServiceDefinition> = ChannelSettings &
+export type ClientOptions<Service extends CompatServiceDefinition = CompatServiceDefinition> = ChannelSettings &
   StrategyOptions & {
     /**
      * Where the servers are: `host:port`, `dns:///host:port`,
@@ -13,6 +36,29 @@ export type ClientOptions<_Service extends CompatServiceDefinition = CompatServi
      * Required; checked when the client is made.
      */
     target: string;
+    /**
+     * Your nice-grpc client middleware, outermost first: `[a, b]` runs `a`,
+     * which calls `b`, which calls the SDK's own (deadline, then retry). Each
+     * runs once per call and sees the call's final outcome, after any retries;
+     * streaming calls pass through them too.
+     * @default []
+     */
+    middleware?: readonly ClientMiddleware<any, any>[];
+    /**
+     * Call options for every call (`"*"`) or per method, e.g.
+     * `{ "*": { deadline: 2_000 }, sayHello: { retryMaxAttempts: 5 } }`.
+     * A call's own options win over these.
+     * @default {}
+     */
+    defaultCallOptions?: SdkDefaultCallOptions<Service>;
+    /**
+     * Retry settings for the client, or `false` for no retry middleware at all
+     * (then no call retries, whatever its options). Methods marked
+     * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` retry by default;
+     * others only with `retry: true` on the call.
+     * @default { retryBaseDelayMs: 50, retryMaxDelayMs: 2000, retryMaxAttempts: 3 }
+     */
+    retry?: RetrySettings | false;
   };
 
 /** What every generated client has besides its service's methods. */
@@ -27,8 +73,8 @@ export interface ClientControls {
   readonly $channel: ChannelPool;
 }
 
-/** A typed nice-grpc client for `Service`, with {@link ClientControls}. */
-export type SdkClient<Service extends CompatServiceDefinition> = Client<Service> & ClientControls;
+/** A typed nice-grpc client for `Service` with the SDK's call options and {@link ClientControls}. */
+export type SdkClient<Service extends CompatServiceDefinition> = Client<Service, SdkCallOptions> & ClientControls;
 
 const RESERVED = ["close", "$channel"];
 
@@ -44,15 +90,58 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
     throw new InvalidOptionError("options", options, "expected an object with at least a target");
   }
   checkMethodNames(definition);
-  const channel = createChannel(options.target, resolveStrategy(options), options);
+  const retry = checkRetry(options.retry);
+  const middleware = checkMiddleware(options.middleware);
+  const strategy = resolveStrategy(options);
+  const channel = createChannel(options.target, strategy, options);
+
+  // nice-grpc runs the middleware added last outermost. Innermost first:
+  // retry (around the attempts), deadline (one for all attempts, and it cuts a
+  // backoff short), the SDK's call options (deadline to the server,
+  // waitForReady), then the user's, first element outermost.
+  let factory = createClientFactory();
+  if (retry) factory = factory.use(retryMiddleware);
+  let sdkFactory = factory.use(deadlineMiddleware).use(callOptionsMiddleware);
+  for (const m of [...middleware].reverse()) sdkFactory = sdkFactory.use(m);
+
+  const defaults = (options.defaultCallOptions ?? {}) as Record<string, SdkCallOptions>;
+  const callDefaults = { ...defaults, "*": { ...(retry || {}), ...defaults["*"] } } as SdkDefaultCallOptions<Service>;
   // nice-grpc types its channel parameter as grpc-js's Channel class but only
   // ever calls createCall(), which ChannelPool implements.
-  const client = createClientFactory().create(definition, channel as unknown as Channel) as SdkClient<Service>;
+  const client = sdkFactory.create(definition, channel as unknown as Channel, callDefaults) as SdkClient<Service>;
   Object.defineProperties(client, {
     close: { value: () => channel.close(), enumerable: false },
     $channel: { value: channel, enumerable: false },
   });
   return client;
+}
+
+function checkRetry(retry: unknown): RetrySettings | false {
+  if (retry === false) return false;
+  if (retry === undefined) return { ...DEFAULT_RETRY };
+  if (typeof retry !== "object" || retry === null) {
+    throw new InvalidOptionError("retry", retry, "expected retry settings or false");
+  }
+  const settings = { ...DEFAULT_RETRY, ...(retry as RetrySettings) };
+  for (const key of ["retryBaseDelayMs", "retryMaxDelayMs"] as const) {
+    const value = settings[key];
+    if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
+      throw new InvalidOptionError(`retry.${key}`, value, "expected a number of milliseconds, 0 or more");
+    }
+  }
+  const attempts = settings.retryMaxAttempts;
+  if (typeof attempts !== "number" || !(attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0))) {
+    throw new InvalidOptionError("retry.retryMaxAttempts", attempts, "expected a whole number of retries, 0 or more, or Infinity");
+  }
+  return settings;
+}
+
+function checkMiddleware(middleware: unknown): readonly ClientMiddleware<any, any>[] {
+  if (middleware === undefined) return [];
+  if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
+    throw new InvalidOptionError("middleware", middleware, "expected an array of nice-grpc client middleware functions");
+  }
+  return middleware;
 }
 
 function checkMethodNames(definition: CompatServiceDefinition): void {

@@ -20,3 +20,16 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {};
 
 /** How long `RunningServer.shutdown()` lets running calls finish before forcing. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * Retry settings of every client unless its `retry` option says otherwise.
+ * The retry package's own 1 s base delay suits batch jobs, not an RPC path:
+ * 50 ms, doubling (with jitter) up to 2 s, at most 3 retries after the first
+ * attempt. Which calls retry follows the proto (idempotency_level), and which
+ * codes retry is the package's default: UNKNOWN, INTERNAL, UNAVAILABLE, CANCELLED.
+ */
+export const DEFAULT_RETRY = {
+  retryBaseDelayMs: 50,
+  retryMaxDelayMs: 2_000,
+  retryMaxAttempts: 3,
+} as const;

@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { Status } from "nice-grpc-common";
 
 /**
  * Thrown at construction when an option has a value the SDK cannot use.
@@ -20,9 +21,15 @@ export class InvalidOptionError extends TypeError {
   }
 }
 
-/** Thrown when a call is started on a client or channel that was closed. */
+/**
+ * Thrown when a call is started on a client or channel that was closed. Its
+ * `code` is CANCELLED, as for calls that `close()` ends before they were sent.
+ * It is not a nice-grpc `ClientError` on purpose: the retry middleware retries
+ * CANCELLED ClientErrors, and a closed client must fail at once.
+ */
 export class ClientClosedError extends Error {
   override readonly name = "ClientClosedError";
+  readonly code = Status.CANCELLED;
 
   constructor(target: string) {
     super(`balanced-grpc: the client for "${target}" is closed; create a new client to make calls`);

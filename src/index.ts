@@ -2,7 +2,8 @@
 
 // Clients
 export { createServiceClient } from "./client.js";
-export type { ClientOptions, ClientControls, SdkClient } from "./client.js";
+export type { ClientOptions, ClientControls, SdkClient, SdkDefaultCallOptions, RetrySettings } from "./client.js";
+export type { SdkCallOptions, WaitForReadyOptions } from "./call-options.js";
 export { pickFirst, roundRobin, pool } from "./strategy.js";
 export type {
   Strategy,
@@ -45,4 +46,4 @@ export type { RouteGuideServiceImplementation } from "../generated/routeguide/ro
 export { credentials, ServerCredentials, connectivityState } from "@grpc/grpc-js";
 export type { ChannelCredentials, ChannelOptions } from "@grpc/grpc-js";
 export { Metadata, Status, ClientError, ServerError } from "nice-grpc";
-export type { CallOptions, CallContext } from "nice-grpc";
+export type { CallOptions, CallContext, ClientMiddleware, ClientMiddlewareCall } from "nice-grpc";
