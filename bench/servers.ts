@@ -1,5 +1,6 @@
 // Child process for benchmarks: Greeter backends on 127.0.0.1..N (one port),
-// optionally one of them slow, and an L4 proxy in front of them. Prints one
+// optionally one of them slow or with a max connection age, and an L4 proxy
+// in front of them. Prints one
 // JSON line with the addresses, then serves until stdin closes or SIGTERM.
 import { setTimeout as delay } from "node:timers/promises";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
@@ -8,12 +9,16 @@ import { service, startServer, type RunningServer } from "../src/server.js";
 
 const count = Number(process.env.BACKENDS ?? 3);
 const slowMs = Number(process.env.SLOW_MS ?? 0);
+const maxAge = process.env.MAX_AGE_MS ? Number(process.env.MAX_AGE_MS) : undefined;
+const grace = process.env.GRACE_MS ? Number(process.env.GRACE_MS) : undefined;
 const servers: RunningServer[] = [];
 let port = 0;
 for (let i = 1; i <= count; i++) {
   const slow = i === count && slowMs > 0;
   const server = await startServer({
     address: `127.0.0.${i}:${port}`,
+    ...(maxAge !== undefined ? { maxConnectionAge: maxAge } : {}),
+    ...(grace !== undefined ? { maxConnectionAgeGrace: grace } : {}),
     services: [
       service(GreeterDefinition, {
         async sayHello(request) {

@@ -55,6 +55,7 @@ export class ChannelPool implements ChannelInterface, CallPool {
   private readonly pick: Picker;
   private isClosed = false;
   private callNumber = 0;
+  private replays = 0;
 
   constructor(
     private readonly target: string,
@@ -89,6 +90,19 @@ export class ChannelPool implements ChannelInterface, CallPool {
   /** @internal Chooses the member for a call that is starting. */
   pickMember(): CallMember {
     return this.members[this.pick()]!;
+  }
+
+  /** @internal */
+  replayed(): void {
+    this.replays++;
+  }
+
+  /**
+   * Calls sent again because the server refused their stream unprocessed
+   * (a connection closing under max connection age, or a server shutting down).
+   */
+  get refusedStreamReplays(): number {
+    return this.replays;
   }
 
   /**

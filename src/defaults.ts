@@ -33,3 +33,13 @@ export const DEFAULT_RETRY = {
   retryMaxDelayMs: 2_000,
   retryMaxAttempts: 3,
 } as const;
+
+/**
+ * Refused streams (never processed by the server) are sent again at most
+ * `maxReplays` times per call, and only while what the call sent fits in
+ * `maxBufferedBytes` (gRPC's own retry buffer is of this order).
+ */
+export const REFUSED_STREAM_REPLAY = {
+  maxReplays: 5,
+  maxBufferedBytes: 1024 * 1024,
+} as const;

@@ -1,0 +1,1 @@
+export { runCalls } from "../test/helpers/backends.js";
