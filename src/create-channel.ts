@@ -1,6 +1,7 @@
 import { Channel, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { ChannelPool } from "./channel-pool.js";
-import { DEFAULT_CHANNEL_OPTIONS } from "./defaults.js";
+import { DEFAULT_CHANNEL_OPTIONS, DEFAULT_KEEPALIVE } from "./defaults.js";
+import { checkDuration } from "./duration.js";
 import { InvalidOptionError } from "./errors.js";
 import { pickFirst, resolveStrategy, type Strategy } from "./strategy.js";
 import { validateTarget } from "./target.js";
@@ -20,6 +21,34 @@ export interface ChannelSettings {
    * @default {}
    */
   channelOptions?: ChannelOptions;
+  /**
+   * Ping each connection while calls are open, and drop it when a ping is not
+   * answered in time: a hung server (stopped process, dead network path) is
+   * then left within `timeMs + timeoutMs` instead of stalling calls until
+   * their deadlines. `true` means `{ timeMs: 1000, timeoutMs: 1000 }`.
+   *
+   * Off by default because servers limit how often clients may ping: grpc-go
+   * and gRPC C++ allow one ping per 5 minutes unless configured otherwise, and
+   * answer more with GOAWAY "too_many_pings" (grpc-js then doubles its
+   * interval). Enable it only against servers that permit it; grpc-js servers,
+   * including `startServer`, do.
+   * @default false
+   */
+  keepalive?: boolean | KeepaliveSettings;
+}
+
+/** Client keepalive pings; see {@link ChannelSettings.keepalive}. */
+export interface KeepaliveSettings {
+  /**
+   * Time between pings, ms.
+   * @default 1000
+   */
+  timeMs?: number;
+  /**
+   * Time to wait for a ping's answer before dropping the connection, ms.
+   * @default 1000
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -35,10 +64,22 @@ export function createChannel(target: string, strategy: Strategy = pickFirst(), 
   validateTarget(target);
   const resolved = resolveStrategy({ strategy });
   const credentials = settings.credentials ?? grpcCredentials.createInsecure();
-  const options = memberOptions(resolved, checkChannelOptions(settings.channelOptions));
+  const options = memberOptions(resolved, { ...keepaliveOptions(settings.keepalive), ...checkChannelOptions(settings.channelOptions) });
   const size = resolved.kind === "pool" ? resolved.size : 1;
   const channels = Array.from({ length: size }, () => new Channel(target, credentials, options));
   return new ChannelPool(target, channels, resolved.kind === "pool" ? resolved.pick : undefined);
+}
+
+function keepaliveOptions(keepalive: unknown): ChannelOptions {
+  if (keepalive === undefined || keepalive === false) return {};
+  if (keepalive !== true && (typeof keepalive !== "object" || keepalive === null)) {
+    throw new InvalidOptionError("keepalive", keepalive, "expected true, false or { timeMs, timeoutMs }");
+  }
+  const settings = keepalive === true ? {} : (keepalive as KeepaliveSettings);
+  return {
+    "grpc.keepalive_time_ms": checkDuration("keepalive.timeMs", settings.timeMs ?? DEFAULT_KEEPALIVE.timeMs, 1),
+    "grpc.keepalive_timeout_ms": checkDuration("keepalive.timeoutMs", settings.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs, 1),
+  };
 }
 
 function checkChannelOptions(value: unknown): ChannelOptions {

@@ -50,3 +50,6 @@ export const REFUSED_STREAM_REPLAY = {
   maxReplays: 5,
   maxBufferedBytes: 1024 * 1024,
 } as const;
+
+/** Client keepalive with `keepalive: true`: a hung server is left within ~2 s. */
+export const DEFAULT_KEEPALIVE = { timeMs: 1_000, timeoutMs: 1_000 } as const;

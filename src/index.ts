@@ -16,7 +16,7 @@ export type {
   PickPolicy,
 } from "./strategy.js";
 export { createChannel } from "./create-channel.js";
-export type { ChannelSettings } from "./create-channel.js";
+export type { ChannelSettings, KeepaliveSettings } from "./create-channel.js";
 export { ChannelPool } from "./channel-pool.js";
 export type { MemberStats } from "./channel-pool.js";
 export { validateTarget } from "./target.js";

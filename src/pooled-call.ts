@@ -72,6 +72,8 @@ export class PooledCall implements CallStream {
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
+  /** During a replay: messages still to send, in order; the caller's new ones join the end. */
+  private replayQueue: SentMessage[] | undefined;
 
   constructor(
     private readonly pool: CallPool,
@@ -140,9 +142,23 @@ export class PooledCall implements CallStream {
     this.pool.replayed();
     this.startAttempt(this.metadata!.clone());
     const call = this.call!;
-    for (const { context, message } of this.sent!) call.sendMessageWithContext(context, message);
-    if (this.halfClosed) call.halfClose();
     if (this.readRequested) call.startRead();
+    // grpc-js holds one outgoing message until the stream is up and expects the
+    // next only after the last one's write callback: send the kept messages one
+    // by one, in order, then the half-close if the caller already sent it.
+    this.replayQueue = [...this.sent!];
+    const next = () => {
+      if (this.call !== call) return; // a newer attempt took over
+      const item = this.replayQueue!.shift();
+      if (!item) {
+        this.replayQueue = undefined;
+        if (this.halfClosed) call.halfClose();
+        return;
+      }
+      const written = item.context.callback;
+      call.sendMessageWithContext({ ...item.context, callback: (...args) => (written?.(...args), next()) }, item.message);
+    };
+    next();
   }
 
   private closedStatus(status: StatusObject): StatusObject | undefined {
@@ -179,7 +195,8 @@ export class PooledCall implements CallStream {
         this.sent.push({ context, message });
       }
     }
-    call.sendMessageWithContext(context, message);
+    if (this.replayQueue) this.replayQueue.push({ context, message });
+    else call.sendMessageWithContext(context, message);
   }
   startRead(): void {
     this.readRequested = true;
@@ -187,7 +204,8 @@ export class PooledCall implements CallStream {
   }
   halfClose(): void {
     this.halfClosed = true;
-    this.started("halfClose").halfClose();
+    const call = this.started("halfClose");
+    if (!this.replayQueue) call.halfClose(); // else the replay half-closes when done
   }
   getCallNumber(): number {
     return this.call?.getCallNumber() ?? this.callNumber;

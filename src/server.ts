@@ -2,6 +2,7 @@ import { ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import { createServer, type CompatServiceDefinition, type ServiceImplementation } from "nice-grpc";
 import { InvalidOptionError } from "./errors.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
+import { checkDuration } from "./duration.js";
 
 /** A service to serve: a nice-grpc definition and its implementation. */
 export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
@@ -45,6 +46,13 @@ export interface ServerOptions {
    * @default undefined (wait for running calls however long they take)
    */
   maxConnectionAgeGrace?: number;
+  /**
+   * Server-side pings to each client connection, to drop connections whose
+   * client is gone. Independent of client keepalive, which grpc-js servers
+   * always permit.
+   * @default undefined (grpc-js default: no server pings)
+   */
+  keepalive?: { timeMs: number; timeoutMs: number };
   /**
    * Extra grpc-js server options, applied over the ones above.
    * @default {}
@@ -102,17 +110,15 @@ function serverChannelOptions(options: ServerOptions): ChannelOptions {
     checkDuration("maxConnectionAgeGrace", grace);
     if (age === undefined) throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
   }
+  const { keepalive } = options;
+  if (keepalive !== undefined) {
+    checkDuration("keepalive.timeMs", keepalive.timeMs, 1);
+    checkDuration("keepalive.timeoutMs", keepalive.timeoutMs, 1);
+  }
   return {
+    ...(keepalive ? { "grpc.keepalive_time_ms": keepalive.timeMs, "grpc.keepalive_timeout_ms": keepalive.timeoutMs } : {}),
     ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
     ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
     ...options.channelOptions,
   };
-}
-
-/** Throws unless `value` is a whole number of ms, at least `min`. */
-export function checkDuration(option: string, value: unknown, min = 0): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
-    throw new InvalidOptionError(option, value, `expected a whole number of milliseconds from ${min} to ${2 ** 31 - 1}`);
-  }
-  return value;
 }

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "./duration.js";
 import { runDemo } from "./demo.js";
+import { serve } from "./serve.js";
 
 const integer = (min: number, max: number) => (text: string) => {
   const n = Number(text);
@@ -34,4 +35,25 @@ program
     process.exitCode = ok ? 0 : 1;
   });
 
-await program.parseAsync(process.argv);
+program
+  .command("serve")
+  .description("serve the reference Greeter and RouteGuide services")
+  .addOption(new Option("--host <host>", "address to listen on (0.0.0.0 for every interface)").default("127.0.0.1"))
+  .addOption(new Option("--port <port>", "port to listen on (0: any free port)").default(50051).argParser(integer(0, 65535)))
+  .option("--name <name>", "backend name sent in the x-backend response header (default: host:port)")
+  .addOption(new Option("--max-connection-age <d>", "close each connection after this long (e.g. 30s); default: never").argParser(duration))
+  .addOption(
+    new Option("--max-connection-age-grace <d>", "after that, let running calls finish for this long (e.g. 10s); must exceed your longest call").argParser(duration),
+  )
+  .addOption(new Option("--shutdown-timeout <d>", "on SIGTERM/SIGINT, force-close after draining this long").default(10_000, "10s").argParser(duration))
+  .action(async (options: { host: string; port: number; name?: string; maxConnectionAge?: number; maxConnectionAgeGrace?: number; shutdownTimeout: number }) => {
+    await serve({ ...options, name: options.name, maxConnectionAge: options.maxConnectionAge, maxConnectionAgeGrace: options.maxConnectionAgeGrace });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Bad option values from the SDK (InvalidOptionError) are usage errors too.
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}
