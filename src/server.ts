@@ -68,7 +68,7 @@ export interface RunningServer {
   readonly port: number;
   /**
    * Stops accepting calls, lets running calls finish, and force-closes what is
-   * left after `timeout` ms.
+   * left after `timeout` ms (those calls end with CANCELLED on the client).
    * @param timeout @default 10000
    */
   shutdown(options?: { timeout?: number }): Promise<void>;

@@ -1,0 +1,105 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { describe, expect, test } from "vitest";
+import {
+  ClientError,
+  createGreeterClient,
+  GreeterDefinition,
+  InvalidOptionError,
+  service,
+  startServer,
+  Status,
+  type ServerOptions,
+} from "../src/index.js";
+
+function slowGreeter(ms: number) {
+  let arrived: () => void = () => {};
+  const onServer = () => new Promise<void>((resolve) => (arrived = resolve));
+  const registration = service(GreeterDefinition, {
+    async sayHello(request) {
+      arrived();
+      await delay(ms);
+      return { message: `Hello ${request.name}` };
+    },
+  });
+  return { registration, onServer };
+}
+
+describe("startServer", () => {
+  test("binds a free port and reports it", async () => {
+    const server = await startServer({ services: [] });
+    expect(server.host).toBe("127.0.0.1");
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.address).toBe(`127.0.0.1:${server.port}`);
+    await server.shutdown();
+  });
+
+  test("shutdown() lets a running call finish", async () => {
+    const { registration, onServer } = slowGreeter(300);
+    const server = await startServer({ services: [registration] });
+    const client = createGreeterClient({ target: server.address, retry: false });
+    const arrived = onServer();
+    const call = client.sayHello({ name: "drain" });
+    await arrived;
+    await server.shutdown({ timeout: 5_000 });
+    await expect(call).resolves.toEqual({ message: "Hello drain" });
+    client.close();
+  });
+
+  test("shutdown() forces what is still running after its timeout", async () => {
+    const { registration, onServer } = slowGreeter(10_000);
+    const server = await startServer({ services: [registration] });
+    const client = createGreeterClient({ target: server.address, retry: false });
+    const arrived = onServer();
+    const call = client.sayHello({ name: "too long" }).catch((e: unknown) => e);
+    await arrived;
+    const started = performance.now();
+    await server.shutdown({ timeout: 200 });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const error = await call;
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).code).toBe(Status.CANCELLED); // the server reset the stream
+    client.close();
+  });
+
+  test("a call longer than the max-age grace is cut: the grace must exceed the longest call", async () => {
+    const { registration, onServer } = slowGreeter(2_000);
+    const server = await startServer({ services: [registration], maxConnectionAge: 200, maxConnectionAgeGrace: 300 });
+    const client = createGreeterClient({ target: server.address, retry: false });
+    const arrived = onServer();
+    const error = await Promise.all([client.sayHello({ name: "long" }).catch((e: unknown) => e), arrived]).then(([e]) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    client.close();
+    await server.shutdown({ timeout: 100 });
+  });
+
+  test.each([
+    [{ maxConnectionAge: -1 }, "maxConnectionAge", "-1"],
+    [{ maxConnectionAge: NaN }, "maxConnectionAge", "NaN"],
+    [{ maxConnectionAge: 0 }, "maxConnectionAge", "0"],
+    [{ maxConnectionAge: 1.5 }, "maxConnectionAge", "1.5"],
+    [{ maxConnectionAge: 1000, maxConnectionAgeGrace: -5 }, "maxConnectionAgeGrace", "-5"],
+    [{ maxConnectionAgeGrace: 1000 }, "maxConnectionAgeGrace", "1000"],
+    [{ keepalive: { timeMs: 0, timeoutMs: 1000 } }, "keepalive.timeMs", "0"],
+  ] as [Partial<ServerOptions>, string, string][])("refuses %j", async (options, option, shown) => {
+    const error = await startServer({ services: [], ...options }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as Error).message).toContain(`"${option}"`);
+    expect((error as Error).message).toContain(shown);
+  });
+
+  test("refuses a bad shutdown timeout", async () => {
+    const server = await startServer({ services: [] });
+    await expect(server.shutdown({ timeout: -1 })).rejects.toThrow(/"timeout"/);
+    await server.shutdown();
+  });
+});
+
+describe("client keepalive option", () => {
+  test.each([
+    ["yes", "keepalive"],
+    [{ timeMs: 0 }, "keepalive.timeMs"],
+    [{ timeoutMs: NaN }, "keepalive.timeoutMs"],
+  ])("refuses %j", (keepalive, option) => {
+    expect(() => createGreeterClient({ target: "127.0.0.1:1", keepalive: keepalive as never })).toThrow(`"${option}"`);
+  });
+});
