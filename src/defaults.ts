@@ -23,6 +23,10 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   // at most one lookup (A and AAAA queries) per channel per second, and only
   // after a connection closed. See the README's "Discovery" for the load.
   "grpc.dns_min_time_between_resolutions_ms": 1_000,
+  // A service config published in DNS TXT records would take precedence over
+  // the strategy's load-balancing config: the client, not DNS, chooses how
+  // calls spread. It also saves a query per resolution.
+  "grpc.service_config_disable_resolution": 1,
 };
 
 /** How long `RunningServer.shutdown()` lets running calls finish before forcing. */
