@@ -8,7 +8,7 @@ import { runLoad, type LoadResult } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
 import { createChannel } from "../src/create-channel.js";
 import { pool } from "../src/strategy.js";
-import { report } from "./output.js";
+import { median, report } from "./output.js";
 import { spawnServers } from "./spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -43,7 +43,6 @@ try {
 } finally {
   await servers.stop();
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = variants.map((variant) => ({
   variant,
   callsPerSecond: median(runs.get(variant)!.map((r) => r.callsPerSecond)),

@@ -7,7 +7,7 @@ import { runLoad, type LoadResult } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
 import { createPicker, type Pickable } from "../src/picker.js";
 import { pool, type PickPolicy } from "../src/strategy.js";
-import { report } from "./output.js";
+import { median, report } from "./output.js";
 import { spawnServers } from "./spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -45,7 +45,6 @@ try {
   await servers.stop();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = policies.map((pick) => ({
   pick,
   callsPerSecond: median(runs[pick].map((r) => r.callsPerSecond)),

@@ -2,7 +2,7 @@
 // GRACE_MS) while CALLS unary calls run at concurrency CONCURRENCY, for each
 // strategy. Prints failures by code and details. Servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { runCalls } from "./run-calls.js";
+import { runCalls } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
 import { pickFirst, pool, roundRobin, type Strategy } from "../src/strategy.js";
 import { report } from "./output.js";

@@ -51,3 +51,23 @@ export async function runLoad(
     p99Ms: at(0.99),
   };
 }
+
+/** Runs exactly `total` calls of `call`, `concurrency` at a time: a loop bounded by count. */
+export async function runCalls(total: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<{ ok: number; failed: unknown[] }> {
+  let next = 0;
+  let ok = 0;
+  const failed: unknown[] = [];
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      try {
+        await call(i);
+        ok++;
+      } catch (error) {
+        failed.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  return { ok, failed };
+}

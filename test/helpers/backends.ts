@@ -1,6 +1,8 @@
 import { createServer, type AddressInfo } from "node:net";
 import { greeterService, startServer, type RunningServer, type ServerOptions, type ServiceRegistration } from "../../src/index.js";
 
+export { runCalls } from "../../src/cli/load.js";
+
 /** A Greeter server on one loopback address that counts what it serves. */
 export interface Backend {
   readonly name: string;
@@ -99,24 +101,4 @@ async function startOn(count: number, port: number, options: BackendOptions): Pr
       await Promise.all(list.map((b) => b.server.shutdown({ timeout: 1000 })));
     },
   };
-}
-
-/** Runs `total` calls of `call`, `concurrency` at a time. */
-export async function runCalls(total: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<{ ok: number; failed: unknown[] }> {
-  let next = 0;
-  let ok = 0;
-  const failed: unknown[] = [];
-  const worker = async () => {
-    while (next < total) {
-      const i = next++;
-      try {
-        await call(i);
-        ok++;
-      } catch (error) {
-        failed.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
-  return { ok, failed };
 }

@@ -1,1 +1,0 @@
-export { runCalls } from "../test/helpers/backends.js";
