@@ -11,12 +11,18 @@ export interface LoadResult {
 }
 
 /**
- * Runs `call` with `concurrency` workers until `durationMs` passes or
- * `maxCalls` have started, whichever is first: a bounded load loop.
+ * Runs `call` with `concurrency` workers until `durationMs` passes,
+ * `maxCalls` have started or `stopWhen()` is true, whichever is first: a
+ * bounded load loop.
  */
 export async function runLoad(
   call: () => Promise<unknown>,
-  { concurrency, durationMs, maxCalls = 1_000_000 }: { concurrency: number; durationMs: number; maxCalls?: number },
+  {
+    concurrency,
+    durationMs,
+    maxCalls = 1_000_000,
+    stopWhen = () => false,
+  }: { concurrency: number; durationMs: number; maxCalls?: number; stopWhen?: () => boolean },
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors: string[] = [];
@@ -25,7 +31,7 @@ export async function runLoad(
   const start = performance.now();
   const stopAt = start + durationMs;
   const worker = async () => {
-    while (started < maxCalls && performance.now() < stopAt) {
+    while (started < maxCalls && performance.now() < stopAt && !stopWhen()) {
       started++;
       const t0 = performance.now();
       try {

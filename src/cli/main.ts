@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "./duration.js";
-import { runDemo } from "./demo.js";
-import { serve } from "./serve.js";
 
 const integer = (min: number, max: number) => (text: string) => {
   const n = Number(text);
@@ -25,13 +23,20 @@ const program = new Command("balanced-grpc")
 program
   .command("demo")
   .description("start a local cluster on loopback and show each strategy spreading load (exit 0 if all behave)")
-  .addOption(new Option("--backends <n>", "Greeter backends, on 127.0.0.1..N").default(3).argParser(integer(2, 9)))
-  .addOption(new Option("--duration <d>", "load per scene").default(2000, "2s").argParser(duration))
+  .addOption(new Option("--backends <n>", "Greeter backends in DNS, on 127.0.0.1..N (a spare for scale-out goes on N+1)").default(3).argParser(integer(2, 8)))
+  .addOption(new Option("--duration <d>", "load per strategy in the spread scene").default(2000, "2s").argParser(duration))
   .addOption(new Option("--pool-size <n>", "n of pool(n)").default(4).argParser(integer(1, 64)))
   .addOption(new Option("--concurrency <n>", "calls in flight").default(50).argParser(integer(1, 1000)))
-  .option("--json", "print the results as one JSON line on stdout (the table goes to stderr)", false)
-  .action(async (options: { backends: number; duration: number; poolSize: number; concurrency: number; json: boolean }) => {
-    const ok = await runDemo({ ...options, durationMs: options.duration });
+  .addOption(new Option("--max-connection-age <d>", "the backends' max connection age").default(3000, "3s").argParser(duration))
+  .option("--json", "print the results as one JSON line on stdout (the tables go to stderr)", false)
+  .action(async (options: { backends: number; duration: number; poolSize: number; concurrency: number; maxConnectionAge: number; json: boolean }) => {
+    // The demo gives its backends a DNS name served by an in-process DNS
+    // server (dns://127.0.0.1:P/name). grpc-js asks a DNS server named in the
+    // target only with this set before it loads, hence the late import below.
+    // This is the demo program's own process: the SDK never sets it.
+    process.env.GRPC_NODE_USE_ALTERNATIVE_RESOLVER ??= "true";
+    const { runDemo } = await import("./demo/run-demo.js");
+    const ok = await runDemo({ ...options, durationMs: options.duration, maxAgeMs: options.maxConnectionAge });
     process.exitCode = ok ? 0 : 1;
   });
 
@@ -46,9 +51,13 @@ program
     new Option("--max-connection-age-grace <d>", "after that, let running calls finish for this long (e.g. 10s); must exceed your longest call").argParser(duration),
   )
   .addOption(new Option("--shutdown-timeout <d>", "on SIGTERM/SIGINT, force-close after draining this long").default(10_000, "10s").argParser(duration))
-  .action(async (options: { host: string; port: number; name?: string; maxConnectionAge?: number; maxConnectionAgeGrace?: number; shutdownTimeout: number }) => {
-    await serve({ ...options, name: options.name, maxConnectionAge: options.maxConnectionAge, maxConnectionAgeGrace: options.maxConnectionAgeGrace });
-  });
+  .option("--control", "answer 'stats' and 'reset' lines on stdin with JSON on stdout; exit when stdin closes", false)
+  .action(
+    async (options: { host: string; port: number; name?: string; maxConnectionAge?: number; maxConnectionAgeGrace?: number; shutdownTimeout: number; control: boolean }) => {
+      const { serve } = await import("./serve.js");
+      await serve({ ...options, name: options.name, maxConnectionAge: options.maxConnectionAge, maxConnectionAgeGrace: options.maxConnectionAgeGrace });
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);

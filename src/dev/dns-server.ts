@@ -2,8 +2,11 @@ import dns2 from "dns2";
 
 const { Packet } = dns2;
 
-/** A real DNS server on loopback whose A records a test can change. */
-export interface TestDnsServer {
+/**
+ * A real DNS server on loopback whose A records can be changed at run time:
+ * the tests' and the demo's stand-in for a service's DNS name.
+ */
+export interface DnsServer {
   readonly port: number;
   /** `dns://127.0.0.1:PORT/name:port`: a grpc-js target resolved by this server. */
   target(name: string, port: number): string;
@@ -14,7 +17,7 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-export async function startDnsServer(): Promise<TestDnsServer> {
+export async function startDnsServer(): Promise<DnsServer> {
   const records = new Map<string, string[]>();
   const queries = new Map<string, number>();
   const typeNames = new Map(Object.entries(Packet.TYPE).map(([k, v]) => [v as number, k]));
