@@ -73,12 +73,38 @@ program
   )
   .addOption(new Option("--shutdown-timeout <d>", "on SIGTERM/SIGINT, force-close after draining this long").default(10_000, "10s").argParser(duration))
   .option("--control", "answer 'stats' and 'reset' lines on stdin with JSON on stdout; exit when stdin closes", false)
+  .addOption(new Option("--route-features <n>", "serve RouteGuide with n generated features (streaming benchmarks)").argParser(integer(1, 1_000_000)))
   .action(
-    async (options: { host: string; port: number; name?: string; maxConnectionAge?: number; maxConnectionAgeGrace?: number; shutdownTimeout: number; control: boolean }) => {
+    async (options: { host: string; port: number; name?: string; maxConnectionAge?: number; maxConnectionAgeGrace?: number; shutdownTimeout: number; control: boolean; routeFeatures?: number }) => {
       const { serve } = await import("./serve.js");
-      await serve({ ...options, name: options.name, maxConnectionAge: options.maxConnectionAge, maxConnectionAgeGrace: options.maxConnectionAgeGrace });
+      await serve({ ...options, name: options.name, maxConnectionAge: options.maxConnectionAge, maxConnectionAgeGrace: options.maxConnectionAgeGrace, routeFeatures: options.routeFeatures });
     },
   );
+
+const list = (text: string) => text.split(",").map((part) => integer(1, 100_000)(part.trim()));
+
+program
+  .command("bench")
+  .description("benchmark against raw grpc-js and plain nice-grpc (a table, then one JSON line); never fails on speed")
+  .addOption(new Option("--rounds <n>", "interleaved rounds; medians are reported").default(3).argParser(integer(1, 20)))
+  .addOption(new Option("--duration <d>", "load per cell").default(1500, "1.5s").argParser(duration))
+  .addOption(new Option("--concurrency <list>", "concurrencies, comma-separated").default([1, 10, 100], "1,10,100").argParser(list))
+  .addOption(new Option("--pool-sizes <list>", "pool sizes for the RSS measurement").default([1, 8, 64, 256], "1,8,64,256").argParser(list))
+  .option("--json", "tables to stderr; only the JSON line on stdout", false)
+  .action(async (options: { rounds: number; duration: number; concurrency: number[]; poolSizes: number[]; json: boolean }) => {
+    const { runBench } = await import("./bench/run-bench.js");
+    await runBench({ rounds: options.rounds, durationMs: options.duration, concurrencies: options.concurrency, poolSizes: options.poolSizes, json: options.json });
+  });
+
+program
+  .command("bench-rss", { hidden: true })
+  .description("(internal) print the RSS of one pool(n) client with every connection up, as JSON")
+  .requiredOption("--target <target>")
+  .requiredOption("--size <n>", "", integer(1, 1024))
+  .action(async (options: { target: string; size: number }) => {
+    const { rssProbe } = await import("./bench/rss.js");
+    process.stdout.write(JSON.stringify(await rssProbe(options.target, options.size)));
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -14,6 +14,16 @@ export interface ServeOptions {
   shutdownTimeout: number;
   /** Answer `stats` / `reset` lines on stdin, and exit when stdin closes. */
   control: boolean;
+  /** Serve RouteGuide with this many generated features instead of the built-in few (streaming benchmarks). */
+  routeFeatures: number | undefined;
+}
+
+/** `count` features along a line, all inside the rectangle (40°N, 74°W)–(41°N, 75°W). */
+function generatedFeatures(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `feature ${i}`,
+    location: { latitude: 400_000_000 + i, longitude: -740_000_000 - i },
+  }));
 }
 
 /** What `stats` on the control stream answers. */
@@ -36,7 +46,7 @@ export async function serve(options: ServeOptions): Promise<void> {
         backend: options.name ?? address,
         onCall: options.control ? (context) => (calls++, peers.add(context.peer)) : undefined,
       }),
-      routeGuideService(),
+      routeGuideService(options.routeFeatures === undefined ? undefined : generatedFeatures(options.routeFeatures)),
     ],
     ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
     ...(options.maxConnectionAgeGrace !== undefined ? { maxConnectionAgeGrace: options.maxConnectionAgeGrace } : {}),
