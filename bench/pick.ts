@@ -5,7 +5,7 @@
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
 import { runLoad, type LoadResult } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
-import { createPicker, type Pickable } from "../src/picker.js";
+import { pickCost } from "../src/cli/bench/pick-cost.js";
 import { pool, type PickPolicy } from "../src/strategy.js";
 import { median, report } from "./output.js";
 import { spawnServers } from "./spawn-servers.js";
@@ -14,19 +14,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
 const SLOW_MS = Number(process.env.SLOW_MS ?? 5);
 const policies: PickPolicy[] = ["roundRobin", "p2c"];
-
-function pickCost(policy: PickPolicy, size: number): number {
-  const members: Pickable[] = Array.from({ length: size }, (_, i) => ({ inFlight: i % 3, usable: () => true }));
-  const pick = createPicker(policy, members);
-  const picks = 2_000_000;
-  let sink = 0;
-  for (let i = 0; i < 100_000; i++) sink += pick(); // warm up the JIT
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < picks; i++) sink += pick();
-  const ns = Number(process.hrtime.bigint() - t0) / picks;
-  if (sink < 0) console.log(sink);
-  return ns;
-}
 
 const costs = policies.flatMap((policy) => [8, 64].map((size) => ({ policy, size, ns: pickCost(policy, size) })));
 

@@ -16,14 +16,29 @@ export interface ServeProcess {
   restart(): Promise<void>;
   /** Closes its stdin: it exits. */
   stop(): Promise<void>;
+  /** Sends a signal, e.g. SIGSTOP / SIGCONT to hang and resume it. */
+  signal(signal: NodeJS.Signals): void;
 }
+
+/** How to run the CLI: this process's own entry point unless told otherwise (tests name it). */
+export interface CliCommand {
+  /** Arguments before the CLI's own: node flags and the entry script. */
+  entry: readonly string[];
+}
+
+const ownEntry = (): CliCommand => ({ entry: [...process.execArgv, process.argv[1]!] });
 
 /**
  * Starts this same CLI (from dist/ or through tsx alike) as `serve --control`
  * on host:port with `args`, and waits until it listens. Port 0 picks a free
  * port; a restart reuses the one bound.
  */
-export async function startServeProcess(host: string, port: number, args: readonly string[] = []): Promise<ServeProcess> {
+export async function startServeProcess(
+  host: string,
+  port: number,
+  args: readonly string[] = [],
+  cli: CliCommand = ownEntry(),
+): Promise<ServeProcess> {
   let child!: ChildProcess;
   let answers: ((line: string) => void)[] = [];
   let address = "";
@@ -31,7 +46,7 @@ export async function startServeProcess(host: string, port: number, args: readon
     if (address) port = Number(address.slice(address.lastIndexOf(":") + 1));
     child = spawn(
       process.execPath,
-      [...process.execArgv, process.argv[1]!, "serve", "--control", "--host", host, "--port", String(port), "--name", host, ...args],
+      [...cli.entry, "serve", "--control", "--host", host, "--port", String(port), "--name", host, ...args],
       { stdio: ["pipe", "pipe", "inherit"] },
     );
     answers = [];
@@ -59,7 +74,10 @@ export async function startServeProcess(host: string, port: number, args: readon
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, "exit");
     if (how === "stdin") child.stdin!.end();
-    else child.kill(how);
+    else {
+      child.kill("SIGCONT"); // a stopped process must run to die
+      child.kill(how);
+    }
     await exited;
   };
   await launch();
@@ -76,5 +94,6 @@ export async function startServeProcess(host: string, port: number, args: readon
       await launch();
     },
     stop: () => end("stdin"),
+    signal: (signal) => void child.kill(signal),
   };
 }

@@ -1,48 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { startServeProcess, type ServeProcess } from "../../src/cli/serve-process.js";
 
-const cli = join(import.meta.dirname, "../../src/cli/main.ts");
+/** The CLI run through tsx: under vitest, this process's own entry is vitest's. */
+const cli = { entry: ["--import", "tsx", join(import.meta.dirname, "../../src/cli/main.ts")] };
 
 /** A `balanced-grpc serve` running as its own OS process. */
-export interface BackendProcess {
-  readonly name: string;
-  readonly address: string;
-  readonly child: ChildProcess;
-  signal(signal: NodeJS.Signals): void;
-  /** Ends the process whatever its state (continues a stopped one first). */
-  kill(): Promise<void>;
-}
+export type BackendProcess = ServeProcess;
 
-/** Starts `balanced-grpc serve` on host:port and waits until it listens. */
-export async function spawnBackend(host: string, port: number, extraArgs: string[] = []): Promise<BackendProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "serve", "--host", host, "--port", String(port), "--name", host, ...extraArgs], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const listening = new Promise<string>((resolve, reject) => {
-    lines.on("line", (line) => {
-      const match = /^listening on (\S+)/.exec(line);
-      if (match) resolve(match[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`backend ${host}:${port} exited with ${code} before listening`)));
-  });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`backend ${host}:${port} did not start`)), 20_000).unref());
-  const address = await Promise.race([listening, timeout]);
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  return {
-    name: host,
-    address,
-    child,
-    signal: (signal) => void child.kill(signal),
-    async kill() {
-      if (exited) return;
-      const gone = once(child, "exit");
-      child.kill("SIGCONT");
-      child.kill("SIGKILL");
-      await gone;
-    },
-  };
+/** Starts `balanced-grpc serve` on host:port (its backend name is the host) and waits until it listens. */
+export function spawnBackend(host: string, port: number, extraArgs: string[] = []): Promise<BackendProcess> {
+  return startServeProcess(host, port, extraArgs, cli);
 }
