@@ -58,6 +58,9 @@ const strategies = (size: number): [string, () => Strategy][] => [
 
 // --- Scene 1: each strategy, via DNS and via the L4 proxy -------------------
 
+/** When, into a scene's load, the servers are asked how many connections they see. */
+const CONNECTIONS_AT_MS = 500;
+
 export interface SpreadResult extends LoadResult {
   strategy: string;
   path: "DNS" | "L4 proxy";
@@ -78,11 +81,16 @@ export async function spreadScene(cluster: DemoCluster, settings: SceneSettings)
       try {
         await warmUp(call);
         await Promise.all(backends.map((b) => b.reset()));
+        // Connections are counted early in the scene, before any can reach
+        // max age and be replaced (which would count one connection twice).
+        const early = new Promise<number>((resolve) =>
+          setTimeout(async () => resolve((await Promise.all(backends.map((b) => b.stats()))).reduce((n, s) => n + s.connections, 0)), CONNECTIONS_AT_MS),
+        );
         const load = await drive(settings, `${name} via ${path}`, call, ok, { durationMs: settings.durationMs });
         const stats = await Promise.all(backends.map((b) => b.stats()));
         const total = stats.reduce((n, s) => n + s.calls, 0);
         const shares = stats.map((s) => (total === 0 ? 0 : s.calls / total));
-        const connections = stats.reduce((n, s) => n + s.connections, 0);
+        const connections = await early;
         const reached = shares.filter((s) => s > 0).length;
         const even = shares.every((s) => Math.abs(s - 1 / count) <= 0.1 / count);
         // What the README promises for each strategy and path.
@@ -194,8 +202,10 @@ export async function crashScene(cluster: DemoCluster, settings: SceneSettings):
         served.delete(victim.host);
       })();
       const sticky = name === "pickFirst()";
+      // Ends as soon as the restarted backend is used again; the bound leaves
+      // room for a slow restart plus grpc-js's reconnect backoff (1 s, 1.6 s, …).
       const load = await drive(settings, `${name}: ${victim.host} killed`, call, ok, {
-        durationMs: 6_000,
+        durationMs: 12_000,
         stopWhen: () => {
           if (restartedAt === undefined) return false;
           if (backAt === undefined && (served.get(victim.host) ?? 0) > 0) backAt = performance.now() - restartedAt;
