@@ -4,11 +4,11 @@
 import { createClient, type Channel } from "nice-grpc";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { runLoad, type LoadResult } from "../src/cli/load.js";
+import { median, runLoad, type LoadResult } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
 import { createChannel } from "../src/create-channel.js";
 import { pool } from "../src/strategy.js";
-import { median, report } from "./output.js";
+import { report } from "./output.js";
 import { spawnServers } from "./spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

@@ -3,11 +3,11 @@
 // 2. calls/s and latency of pool(6) behind an L4 proxy whose third backend is
 //    slow, round robin vs. p2c, interleaved (A B A B …), servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { runLoad, type LoadResult } from "../src/cli/load.js";
+import { median, runLoad, type LoadResult } from "../src/cli/load.js";
 import { table } from "../src/cli/table.js";
 import { pickCost } from "../src/cli/bench/pick-cost.js";
 import { pool, type PickPolicy } from "../src/strategy.js";
-import { median, report } from "./output.js";
+import { report } from "./output.js";
 import { spawnServers } from "./spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

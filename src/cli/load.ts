@@ -77,3 +77,8 @@ export async function runCalls(total: number, concurrency: number, call: (i: num
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
   return { ok, failed };
 }
+
+/** The median of a list (0 for an empty one). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+}

@@ -1,5 +1,5 @@
 import { pickFirst, pool, roundRobin } from "../../strategy.js";
-import { runLoad } from "../load.js";
+import { median, runLoad } from "../load.js";
 import { startServeProcess } from "../serve-process.js";
 import { table } from "../table.js";
 import { plainNiceGrpc, rawGrpcJs, sdk, sdkWithoutMiddleware, type BenchClient } from "./clients.js";
@@ -19,7 +19,6 @@ export interface BenchOptions {
 
 const STREAM_FEATURES = 1_000;
 const RECTANGLE = { lo: { latitude: 390_000_000, longitude: -760_000_000 }, hi: { latitude: 410_000_000, longitude: -730_000_000 } };
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /**
  * Side by side in one run, the server in its own process: raw grpc-js and
