@@ -4,12 +4,12 @@
 import { createClient, type Channel } from "nice-grpc";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { median, runLoad, type LoadResult } from "../src/cli/load.js";
-import { table } from "../src/cli/table.js";
+import { median, runLoad, type LoadResult } from "../harness/load.js";
+import { table } from "../harness/table.js";
 import { createChannel } from "../src/create-channel.js";
 import { pool } from "../src/strategy.js";
 import { report } from "./output.js";
-import { spawnServers } from "./spawn-servers.js";
+import { spawnServers } from "../harness/spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);

@@ -3,12 +3,12 @@
 // 2. calls/s and latency of pool(6) behind an L4 proxy whose third backend is
 //    slow, round robin vs. p2c, interleaved (A B A B …), servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { median, runLoad, type LoadResult } from "../src/cli/load.js";
-import { table } from "../src/cli/table.js";
-import { pickCost } from "../src/cli/bench/pick-cost.js";
+import { median, runLoad, type LoadResult } from "../harness/load.js";
+import { table } from "../harness/table.js";
+import { pickCost } from "./pick-cost.js";
 import { pool, type PickPolicy } from "../src/strategy.js";
 import { report } from "./output.js";
-import { spawnServers } from "./spawn-servers.js";
+import { spawnServers } from "../harness/spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);

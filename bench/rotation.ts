@@ -2,11 +2,11 @@
 // GRACE_MS) while CALLS unary calls run at concurrency CONCURRENCY, for each
 // strategy. Prints failures by code and details. Servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { runCalls } from "../src/cli/load.js";
-import { table } from "../src/cli/table.js";
+import { runCalls } from "../harness/load.js";
+import { table } from "../harness/table.js";
 import { pickFirst, pool, roundRobin, type Strategy } from "../src/strategy.js";
 import { report } from "./output.js";
-import { spawnServers } from "./spawn-servers.js";
+import { spawnServers } from "../harness/spawn-servers.js";
 
 const CALLS = Number(process.env.CALLS ?? 30_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);

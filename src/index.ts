@@ -25,10 +25,10 @@ export { InvalidOptionError, ClientClosedError } from "./errors.js";
 // Servers
 export { startServer, service } from "./server.js";
 export type { ServerOptions, RunningServer, ServiceRegistration } from "./server.js";
-export { greeterService, greeterImplementation, backendOf, BACKEND_HEADER } from "./reference/greeter.js";
-export type { GreeterServiceOptions } from "./reference/greeter.js";
-export { routeGuideService, routeGuideImplementation } from "./reference/route-guide.js";
-export { ROUTE_GUIDE_FEATURES } from "./reference/route-guide-features.js";
+export { greeterService, greeterImplementation, backendOf, BACKEND_HEADER } from "../harness/reference/greeter.js";
+export type { GreeterServiceOptions } from "../harness/reference/greeter.js";
+export { routeGuideService, routeGuideImplementation } from "../harness/reference/route-guide.js";
+export { ROUTE_GUIDE_FEATURES } from "../harness/reference/route-guide-features.js";
 
 // Generated: helloworld.Greeter
 export { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { describe, expect, test } from "vitest";
 
-const cli = join(import.meta.dirname, "../src/cli/main.ts");
+const cli = join(import.meta.dirname, "../cli/main.ts");
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -38,8 +38,8 @@ describe("balanced-grpc", () => {
   });
 
   test("serve + call: replies name the backend and connection", async () => {
-    const { spawnBackend } = await import("./helpers/processes.js");
-    const { freePort } = await import("./helpers/backends.js");
+    const { spawnBackend } = await import("../harness/processes.js");
+    const { freePort } = await import("../harness/backends.js");
     const backend = await spawnBackend("127.0.0.1", await freePort());
     try {
       const { code, stdout } = await runCli(["call", "--target", backend.address, "--strategy", "pool", "--size", "2", "--count", "4", "--name", "cli"]);

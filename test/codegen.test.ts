@@ -11,11 +11,11 @@ let project: string;
 // A temp copy of the project's generation setup (inside the repo, so module
 // resolution finds node_modules), with the user's proto added to proto/.
 beforeAll(async () => {
-  await run(bin("tsc"), ["-p", "tools/tsconfig.json"], root);
+  await run(bin("tsc"), ["-p", "codegen/tsconfig.json"], root);
   await mkdir(join(root, "test/.tmp"), { recursive: true });
   project = await mkdtemp(join(root, "test/.tmp/codegen-"));
   for (const entry of ["proto", "buf.yaml", "buf.gen.yaml"]) await cp(join(root, entry), join(project, entry), { recursive: true });
-  for (const entry of ["node_modules", "tools", "src"]) await symlink(join(root, entry), join(project, entry));
+  for (const entry of ["node_modules", "codegen", "src", "harness"]) await symlink(join(root, entry), join(project, entry));
   await cp(join(import.meta.dirname, "fixtures/acme"), join(project, "proto/acme"), { recursive: true });
   await run(bin("buf"), ["generate"], project);
 });

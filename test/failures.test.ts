@@ -8,8 +8,8 @@ import {
   Status,
   type Strategy,
 } from "../src/index.js";
-import { freePort } from "./helpers/backends.js";
-import { spawnBackend, type BackendProcess } from "./helpers/processes.js";
+import { freePort } from "../harness/backends.js";
+import { spawnBackend, type BackendProcess } from "../harness/processes.js";
 
 let processes: BackendProcess[] = [];
 afterEach(async () => {

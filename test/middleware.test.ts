@@ -19,7 +19,7 @@ import {
   type ClientMiddleware,
   type RunningServer,
 } from "../src/index.js";
-import { freePort } from "./helpers/backends.js";
+import { freePort } from "../harness/backends.js";
 
 /** A server whose Greeter and GetFeature fail the first `failures` calls with UNAVAILABLE. */
 let flaky: RunningServer;

@@ -10,7 +10,7 @@ import {
   type Point,
   type Strategy,
 } from "../src/index.js";
-import { runCalls, startBackends, type Backends } from "./helpers/backends.js";
+import { runCalls, startBackends, type Backends } from "../harness/backends.js";
 
 // Servers close every connection after ~200 ms (grace 1 s) while calls run.
 // `npm run bench:rotation` runs the full 30,000 calls at c=100.

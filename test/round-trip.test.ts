@@ -11,7 +11,7 @@ import {
   type RouteNote,
   type Strategy,
 } from "../src/index.js";
-import { startBackends, type Backends } from "./helpers/backends.js";
+import { startBackends, type Backends } from "../harness/backends.js";
 
 let backends: Backends;
 

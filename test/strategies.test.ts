@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient, pickFirst, pool, roundRobin, type ClientOptions, type GreeterSdkClient } from "../src/index.js";
-import { startTcpProxy, type TcpProxy } from "../src/dev/tcp-proxy.js";
-import { runCalls, startBackends, type Backends } from "./helpers/backends.js";
+import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
+import { runCalls, startBackends, type Backends } from "../harness/backends.js";
 
 let backends: Backends;
 let proxy: TcpProxy;

@@ -12,7 +12,7 @@ import {
   type Strategy,
 } from "../src/index.js";
 import { createTestPki, type TestPki } from "./helpers/certificates.js";
-import { runCalls, startBackends, type Backends } from "./helpers/backends.js";
+import { runCalls, startBackends, type Backends } from "../harness/backends.js";
 
 let pki: TestPki;
 let tlsBackends: Backends;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { createGreeterClient, pool, roundRobin, type Strategy } from "../../src/index.js";
-import { startBackends, type Backends } from "../helpers/backends.js";
-import { startDnsServer, type DnsServer as TestDnsServer } from "../../src/dev/dns-server.js";
+import { startBackends, type Backends } from "../../harness/backends.js";
+import { startDnsServer, type DnsServer as TestDnsServer } from "../../harness/dns-server.js";
 
 const MAX_AGE = 1_000;
 const NAME = "greeter.test";

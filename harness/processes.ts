@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { startServeProcess, type ServeProcess } from "../../src/cli/serve-process.js";
+import { startServeProcess, type ServeProcess } from "./serve-process.js";
 
 /** The CLI run through tsx: under vitest, this process's own entry is vitest's. */
-const cli = { entry: ["--import", "tsx", join(import.meta.dirname, "../../src/cli/main.ts")] };
+const cli = { entry: ["--import", "tsx", join(import.meta.dirname, "../cli/main.ts")] };
 
 /** A `balanced-grpc serve` running as its own OS process. */
 export type BackendProcess = ServeProcess;

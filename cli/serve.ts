@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
-import { greeterService } from "../reference/greeter.js";
-import { routeGuideService } from "../reference/route-guide.js";
-import { startServer } from "../server.js";
+import { greeterService } from "../harness/reference/greeter.js";
+import { routeGuideService } from "../harness/reference/route-guide.js";
+import { startServer } from "../src/server.js";
 
 /** Options of the `serve` command, in ms. */
 export interface ServeOptions {

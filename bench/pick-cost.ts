@@ -1,5 +1,5 @@
-import { createPicker, type Pickable } from "../../picker.js";
-import type { PickPolicy } from "../../strategy.js";
+import { createPicker, type Pickable } from "../src/picker.js";
+import type { PickPolicy } from "../src/strategy.js";
 
 /** Nanoseconds per pick of `policy` over `size` members (2,000,000 picks after a warm-up). */
 export function pickCost(policy: PickPolicy, size: number): number {

@@ -1,4 +1,4 @@
-import { bar, table } from "../table.js";
+import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
 import { crashScene, scaleOutScene, spreadScene, type SceneSettings } from "./scenes.js";
 

@@ -1,7 +1,7 @@
-import { pickFirst, pool, roundRobin } from "../../strategy.js";
-import { median, runLoad } from "../load.js";
-import { startServeProcess } from "../serve-process.js";
-import { table } from "../table.js";
+import { pickFirst, pool, roundRobin } from "../src/strategy.js";
+import { median, runLoad } from "../harness/load.js";
+import { startServeProcess } from "../harness/serve-process.js";
+import { table } from "../harness/table.js";
 import { plainNiceGrpc, rawGrpcJs, sdk, sdkWithoutMiddleware, type BenchClient } from "./clients.js";
 import { pickCost } from "./pick-cost.js";
 import { measureRss } from "./rss.js";

@@ -92,7 +92,7 @@ program
   .addOption(new Option("--pool-sizes <list>", "pool sizes for the RSS measurement").default([1, 8, 64, 256], "1,8,64,256").argParser(list))
   .option("--json", "tables to stderr; only the JSON line on stdout", false)
   .action(async (options: { rounds: number; duration: number; concurrency: number[]; poolSizes: number[]; json: boolean }) => {
-    const { runBench } = await import("./bench/run-bench.js");
+    const { runBench } = await import("../bench/run-bench.js");
     await runBench({ rounds: options.rounds, durationMs: options.duration, concurrencies: options.concurrency, poolSizes: options.poolSizes, json: options.json });
   });
 
@@ -102,7 +102,7 @@ program
   .requiredOption("--target <target>")
   .requiredOption("--size <n>", "", integer(1, 1024))
   .action(async (options: { target: string; size: number }) => {
-    const { rssProbe } = await import("./bench/rss.js");
+    const { rssProbe } = await import("../bench/rss.js");
     process.stdout.write(JSON.stringify(await rssProbe(options.target, options.size)));
   });
 

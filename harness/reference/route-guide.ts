@@ -6,7 +6,7 @@ import {
   type RouteNote,
   type RouteGuideServiceImplementation,
 } from "../../generated/routeguide/route_guide.js";
-import { service, type ServiceRegistration } from "../server.js";
+import { service, type ServiceRegistration } from "../../src/server.js";
 import { ROUTE_GUIDE_FEATURES } from "./route-guide-features.js";
 
 const COORD_FACTOR = 1e7;

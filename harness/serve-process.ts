@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import type { ServeStats } from "./serve.js";
+import type { ServeStats } from "../cli/serve.js";
 
 /** A `balanced-grpc serve --control` child process (the demo's and the benchmark's servers). */
 export interface ServeProcess {

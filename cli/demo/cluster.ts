@@ -1,6 +1,6 @@
-import { startDnsServer, type DnsServer } from "../../dev/dns-server.js";
-import { startTcpProxy, type TcpProxy } from "../../dev/tcp-proxy.js";
-import { startServeProcess, type ServeProcess } from "../serve-process.js";
+import { startDnsServer, type DnsServer } from "../../harness/dns-server.js";
+import { startTcpProxy, type TcpProxy } from "../../harness/tcp-proxy.js";
+import { startServeProcess, type ServeProcess } from "../../harness/serve-process.js";
 
 /** Backends on 127.0.0.1..N plus a spare on 127.0.0.N+1, a DNS name, an L4 proxy. */
 export interface DemoCluster {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { createGreeterClient } from "../../../generated/helloworld/helloworld_sdk.js";
-import { pool } from "../../strategy.js";
+import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
+import { pool } from "../src/strategy.js";
 
 /** What the probe prints. */
 export interface RssProbe {

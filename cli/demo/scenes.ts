@@ -1,7 +1,7 @@
-import { createGreeterClient, type GreeterSdkClient } from "../../../generated/helloworld/helloworld_sdk.js";
-import { BACKEND_HEADER } from "../../reference/greeter.js";
-import { pickFirst, pool, roundRobin, type Strategy } from "../../strategy.js";
-import { runLoad, type LoadResult } from "../load.js";
+import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { BACKEND_HEADER } from "../../harness/reference/greeter.js";
+import { pickFirst, pool, roundRobin, type Strategy } from "../../src/strategy.js";
+import { runLoad, type LoadResult } from "../../harness/load.js";
 import type { DemoCluster } from "./cluster.js";
 
 /** Settings every scene reads. */

@@ -4,7 +4,7 @@
 // JSON line with the addresses, then serves until stdin closes or SIGTERM.
 import { setTimeout as delay } from "node:timers/promises";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
-import { startTcpProxy } from "../src/dev/tcp-proxy.js";
+import { startTcpProxy } from "./tcp-proxy.js";
 import { service, startServer, type RunningServer } from "../src/server.js";
 
 const count = Number(process.env.BACKENDS ?? 3);

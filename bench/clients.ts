@@ -1,11 +1,11 @@
 import { credentials, makeGenericClientConstructor, type ChannelInterface } from "@grpc/grpc-js";
 import { createChannel as createNiceChannel, createClient, type Channel } from "nice-grpc";
-import { GreeterDefinition, HelloReply, HelloRequest } from "../../../generated/helloworld/helloworld.js";
-import { createGreeterClient } from "../../../generated/helloworld/helloworld_sdk.js";
-import { Feature, Rectangle, RouteGuideDefinition } from "../../../generated/routeguide/route_guide.js";
-import { createRouteGuideClient } from "../../../generated/routeguide/route_guide_sdk.js";
-import { createChannel } from "../../create-channel.js";
-import type { Strategy } from "../../strategy.js";
+import { GreeterDefinition, HelloReply, HelloRequest } from "../generated/helloworld/helloworld.js";
+import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
+import { Feature, Rectangle, RouteGuideDefinition } from "../generated/routeguide/route_guide.js";
+import { createRouteGuideClient } from "../generated/routeguide/route_guide_sdk.js";
+import { createChannel } from "../src/create-channel.js";
+import type { Strategy } from "../src/strategy.js";
 
 /** One client under test: a unary call, a server stream counted in messages, and close. */
 export interface BenchClient {

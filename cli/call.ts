@@ -1,8 +1,8 @@
 import { connectivityState } from "@grpc/grpc-js";
-import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
-import { BACKEND_HEADER } from "../reference/greeter.js";
-import type { StrategyOptions } from "../strategy.js";
-import { table } from "./table.js";
+import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
+import { BACKEND_HEADER } from "../harness/reference/greeter.js";
+import type { StrategyOptions } from "../src/strategy.js";
+import { table } from "../harness/table.js";
 
 /** Options of the `call` command. */
 export interface CallCommandOptions {

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from "node:net";
-import { greeterService, startServer, type RunningServer, type ServerOptions, type ServiceRegistration } from "../../src/index.js";
+import { greeterService, startServer, type RunningServer, type ServerOptions, type ServiceRegistration } from "../src/index.js";
 
-export { runCalls } from "../../src/cli/load.js";
+export { runCalls } from "./load.js";
 
 /** A Greeter server on one loopback address that counts what it serves. */
 export interface Backend {
