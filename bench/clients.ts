@@ -1,5 +1,5 @@
-import { credentials, makeGenericClientConstructor, type ChannelInterface } from "@grpc/grpc-js";
-import { createChannel as createNiceChannel, createClient, type Channel } from "nice-grpc";
+import { type ChannelInterface, credentials, makeGenericClientConstructor } from "@grpc/grpc-js";
+import { type Channel, createClient, createChannel as createNiceChannel } from "nice-grpc";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
 import { Feature, Rectangle, RouteGuideDefinition } from "../generated/routeguide/route_guide.js";
@@ -16,7 +16,10 @@ export interface BenchClient {
   close(): void;
 }
 
-const encode = <T>(codec: { encode(m: T): { finish(): Uint8Array } }) => (m: T) => Buffer.from(codec.encode(m).finish());
+const encode =
+  <T>(codec: { encode(m: T): { finish(): Uint8Array } }) =>
+  (m: T) =>
+    Buffer.from(codec.encode(m).finish());
 
 /** grpc-js alone on one channel: the floor every wrapper is measured against. */
 export function rawGrpcJs(target: string): BenchClient {
@@ -26,12 +29,23 @@ export function rawGrpcJs(target: string): BenchClient {
     name: "grpc-js, 1 channel",
     unary: () =>
       new Promise((resolve, reject) =>
-        client.makeUnaryRequest("/helloworld.Greeter/SayHello", encode(HelloRequest), HelloReply.decode, { name: "bench" }, (e, r) => (e ? reject(e) : resolve(r))),
+        client.makeUnaryRequest(
+          "/helloworld.Greeter/SayHello",
+          encode(HelloRequest),
+          HelloReply.decode,
+          { name: "bench" },
+          (e, r) => (e ? reject(e) : resolve(r)),
+        ),
       ),
     stream: (rectangle) =>
       new Promise((resolve, reject) => {
         let count = 0;
-        const call = client.makeServerStreamRequest("/routeguide.RouteGuide/ListFeatures", encode(Rectangle), Feature.decode, rectangle);
+        const call = client.makeServerStreamRequest(
+          "/routeguide.RouteGuide/ListFeatures",
+          encode(Rectangle),
+          Feature.decode,
+          rectangle,
+        );
         call.on("data", () => count++);
         call.on("error", reject);
         call.on("end", () => resolve(count));

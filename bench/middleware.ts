@@ -1,15 +1,15 @@
 // Overhead of the SDK's default middleware stack (call options, deadline,
 // retry) against no middleware at all, on the same pool(4) channel type.
 // Interleaved (A B A B …), server in another process, c=100.
-import { createClient, type Channel } from "nice-grpc";
+import { type Channel, createClient } from "nice-grpc";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { median, runLoad, type LoadResult } from "../harness/load.js";
+import { type LoadResult, median, runLoad } from "../harness/load.js";
+import { spawnServers } from "../harness/spawn-servers.js";
 import { table } from "../harness/table.js";
 import { createChannel } from "../src/create-channel.js";
 import { pool } from "../src/strategy.js";
 import { report } from "./output.js";
-import { spawnServers } from "../harness/spawn-servers.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
@@ -56,7 +56,13 @@ report(
     `SayHello over pool(4), one server in another process; c=${CONCURRENCY}, ${ROUNDS} × ${SECONDS} s interleaved, medians`,
     table(
       ["client", "calls/s", "vs none", "p50 ms", "failures"],
-      summary.map((s) => [s.variant, s.callsPerSecond.toFixed(0), (s.callsPerSecond / base).toFixed(2) + "×", s.p50Ms.toFixed(2), String(s.failures)]),
+      summary.map((s) => [
+        s.variant,
+        s.callsPerSecond.toFixed(0),
+        `${(s.callsPerSecond / base).toFixed(2)}×`,
+        s.p50Ms.toFixed(2),
+        String(s.failures),
+      ]),
     ),
   ].join("\n"),
   { concurrency: CONCURRENCY, summary },

@@ -3,12 +3,12 @@
 // 2. calls/s and latency of pool(6) behind an L4 proxy whose third backend is
 //    slow, round robin vs. p2c, interleaved (A B A B …), servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { median, runLoad, type LoadResult } from "../harness/load.js";
-import { table } from "../harness/table.js";
-import { pickCost } from "./pick-cost.js";
-import { pool, type PickPolicy } from "../src/strategy.js";
-import { report } from "./output.js";
+import { type LoadResult, median, runLoad } from "../harness/load.js";
 import { spawnServers } from "../harness/spawn-servers.js";
+import { table } from "../harness/table.js";
+import { type PickPolicy, pool } from "../src/strategy.js";
+import { report } from "./output.js";
+import { pickCost } from "./pick-cost.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
@@ -24,7 +24,9 @@ try {
     for (const pick of policies) {
       const client = createGreeterClient({ target: servers.proxy, strategy: pool(6, { pick }) });
       await runLoad(() => client.sayHello({ name: "warm" }), { concurrency: 20, durationMs: 1000, maxCalls: 500 });
-      runs[pick].push(await runLoad(() => client.sayHello({ name: "bench" }), { concurrency: 100, durationMs: SECONDS * 1000 }));
+      runs[pick].push(
+        await runLoad(() => client.sayHello({ name: "bench" }), { concurrency: 100, durationMs: SECONDS * 1000 }),
+      );
       client.close();
     }
   }
@@ -44,12 +46,22 @@ report(
   "pick",
   [
     "Pick cost (ns per pick)",
-    table(["pick", "members", "ns/pick"], costs.map((c) => [c.policy, String(c.size), c.ns.toFixed(1)])),
+    table(
+      ["pick", "members", "ns/pick"],
+      costs.map((c) => [c.policy, String(c.size), c.ns.toFixed(1)]),
+    ),
     "",
     `pool(6) behind an L4 proxy, 3 backends, one ${SLOW_MS} ms slower; c=100, ${ROUNDS} × ${SECONDS} s interleaved, medians`,
     table(
       ["pick", "calls/s", "vs roundRobin", "p50 ms", "p99 ms", "failures"],
-      summary.map((s) => [s.pick, s.callsPerSecond.toFixed(0), (s.callsPerSecond / rr.callsPerSecond).toFixed(2) + "×", s.p50Ms.toFixed(2), s.p99Ms.toFixed(2), String(s.failures)]),
+      summary.map((s) => [
+        s.pick,
+        s.callsPerSecond.toFixed(0),
+        `${(s.callsPerSecond / rr.callsPerSecond).toFixed(2)}×`,
+        s.p50Ms.toFixed(2),
+        s.p99Ms.toFixed(2),
+        String(s.failures),
+      ]),
     ),
   ].join("\n"),
   { slowMs: SLOW_MS, costs, summary },

@@ -3,10 +3,10 @@
 // strategy. Prints failures by code and details. Servers in another process.
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
 import { runCalls } from "../harness/load.js";
+import { spawnServers } from "../harness/spawn-servers.js";
 import { table } from "../harness/table.js";
 import { pickFirst, pool, roundRobin, type Strategy } from "../src/strategy.js";
 import { report } from "./output.js";
-import { spawnServers } from "../harness/spawn-servers.js";
 
 const CALLS = Number(process.env.CALLS ?? 30_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
@@ -39,7 +39,15 @@ try {
       const key = `${e.code ?? "?"} ${e.details ?? e.message}`;
       reasons.set(key, (reasons.get(key) ?? 0) + 1);
     }
-    results.push({ strategy: name, calls: CALLS, ok, failures: failed.length, replays, callsPerSecond: CALLS / seconds, reasons: Object.fromEntries(reasons) });
+    results.push({
+      strategy: name,
+      calls: CALLS,
+      ok,
+      failures: failed.length,
+      replays,
+      callsPerSecond: CALLS / seconds,
+      reasons: Object.fromEntries(reasons),
+    });
   }
 } finally {
   await servers.stop();
@@ -50,7 +58,14 @@ report(
     `Max connection age ${MAX_AGE_MS} ms, grace ${GRACE_MS} ms, 3 backends; ${CALLS} SayHello calls at c=${CONCURRENCY}; SDK retry middleware ${RETRY ? "on" : "off"}`,
     table(
       ["strategy", "calls", "failures", "refused streams sent again", "calls/s", "failure reasons"],
-      results.map((r) => [r.strategy, String(r.calls), String(r.failures), String(r.replays), r.callsPerSecond.toFixed(0), JSON.stringify(r.reasons)]),
+      results.map((r) => [
+        r.strategy,
+        String(r.calls),
+        String(r.failures),
+        String(r.replays),
+        r.callsPerSecond.toFixed(0),
+        JSON.stringify(r.reasons),
+      ]),
     ),
   ].join("\n"),
   { maxAgeMs: MAX_AGE_MS, graceMs: GRACE_MS, concurrency: CONCURRENCY, retryMiddleware: RETRY, results },

@@ -21,7 +21,8 @@ export async function rssProbe(target: string, size: number): Promise<RssProbe> 
   const baselineMb = mb();
   const client = createGreeterClient({ target, strategy: pool(size, { pick: "roundRobin" }) });
   // Round-robin picking over 3·size calls, twice, reaches every member.
-  for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: size * 3 }, () => client.sayHello({ name: "rss" })));
+  for (let i = 0; i < 2; i++)
+    await Promise.all(Array.from({ length: size * 3 }, () => client.sayHello({ name: "rss" })));
   const connectedMembers = client.$channel.stats().filter((m) => m.completed > 0).length;
   gc();
   const rssMb = mb();
@@ -32,11 +33,19 @@ export async function rssProbe(target: string, size: number): Promise<RssProbe> 
 /** Starts a probe process for pool(size) against `target` and returns what it measured. */
 export function measureRss(target: string, size: number): Promise<RssProbe> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, "--expose-gc", process.argv[1]!, "bench-rss", "--target", target, "--size", String(size)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, "--expose-gc", process.argv[1]!, "bench-rss", "--target", target, "--size", String(size)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as RssProbe) : reject(new Error(`rss probe for pool(${size}) exited ${code}`))));
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as RssProbe)
+        : reject(new Error(`rss probe for pool(${size}) exited ${code}`)),
+    );
   });
 }

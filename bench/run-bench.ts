@@ -1,8 +1,8 @@
-import { pickFirst, pool, roundRobin } from "../src/strategy.js";
 import { median, runLoad } from "../harness/load.js";
 import { startServeProcess } from "../harness/serve-process.js";
 import { table } from "../harness/table.js";
-import { plainNiceGrpc, rawGrpcJs, sdk, sdkWithoutMiddleware, type BenchClient } from "./clients.js";
+import { pickFirst, pool, roundRobin } from "../src/strategy.js";
+import { type BenchClient, plainNiceGrpc, rawGrpcJs, sdk, sdkWithoutMiddleware } from "./clients.js";
 import { pickCost } from "./pick-cost.js";
 import { measureRss } from "./rss.js";
 
@@ -18,7 +18,10 @@ export interface BenchOptions {
 }
 
 const STREAM_FEATURES = 1_000;
-const RECTANGLE = { lo: { latitude: 390_000_000, longitude: -760_000_000 }, hi: { latitude: 410_000_000, longitude: -730_000_000 } };
+const RECTANGLE = {
+  lo: { latitude: 390_000_000, longitude: -760_000_000 },
+  hi: { latitude: 410_000_000, longitude: -730_000_000 },
+};
 
 /**
  * Side by side in one run, the server in its own process: raw grpc-js and
@@ -49,7 +52,9 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const streamClients = [clients[0]!, clients[1]!, clients[6]!];
   try {
     for (const client of clients) await runLoad(client.unary, { concurrency: 20, durationMs: 1_000, maxCalls: 1_000 });
-    log(`unary: ${clients.length} clients × c=${options.concurrencies.join("/")} × ${options.rounds} rounds of ${options.durationMs} ms, interleaved`);
+    log(
+      `unary: ${clients.length} clients × c=${options.concurrencies.join("/")} × ${options.rounds} rounds of ${options.durationMs} ms, interleaved`,
+    );
     for (let round = 0; round < options.rounds; round++) {
       for (const concurrency of options.concurrencies) {
         for (const client of clients) {
@@ -60,7 +65,10 @@ export async function runBench(options: BenchOptions): Promise<void> {
       }
       for (const client of streamClients) {
         let messages = 0;
-        const result = await runLoad(async () => (messages += await client.stream(RECTANGLE)), { concurrency: 10, durationMs: options.durationMs });
+        const result = await runLoad(async () => (messages += await client.stream(RECTANGLE)), {
+          concurrency: 10,
+          durationMs: options.durationMs,
+        });
         streaming.set(client.name, [...(streaming.get(client.name) ?? []), messages / result.seconds]);
       }
       log(`  round ${round + 1}/${options.rounds} done`);
@@ -69,7 +77,9 @@ export async function runBench(options: BenchOptions): Promise<void> {
     for (const client of clients) client.close();
   }
 
-  const picks = (["roundRobin", "p2c"] as const).flatMap((policy) => [4, 64].map((size) => ({ policy, size, ns: pickCost(policy, size) })));
+  const picks = (["roundRobin", "p2c"] as const).flatMap((policy) =>
+    [4, 64].map((size) => ({ policy, size, ns: pickCost(policy, size) })),
+  );
   const rss = [];
   for (const size of options.poolSizes) rss.push(await measureRss(target, size));
   await server.stop();
@@ -89,20 +99,56 @@ export async function runBench(options: BenchOptions): Promise<void> {
   log(
     table(
       ["client", ...options.concurrencies.map((c) => `c=${c} calls/s`), `vs grpc-js c=${top}`, `vs nice-grpc c=${top}`],
-      rows.map((r) => [r.client, ...options.concurrencies.map((c) => r.callsPerSecond[c]!.toFixed(0)), `${r.vsGrpcJs.toFixed(2)}×`, `${r.vsNiceGrpc.toFixed(2)}×`]),
+      rows.map((r) => [
+        r.client,
+        ...options.concurrencies.map((c) => r.callsPerSecond[c]!.toFixed(0)),
+        `${r.vsGrpcJs.toFixed(2)}×`,
+        `${r.vsNiceGrpc.toFixed(2)}×`,
+      ]),
     ),
   );
-  const streams = streamClients.map((c) => ({ client: c.name, messagesPerSecond: median(streaming.get(c.name) ?? []) }));
+  const streams = streamClients.map((c) => ({
+    client: c.name,
+    messagesPerSecond: median(streaming.get(c.name) ?? []),
+  }));
   log();
   log(`server streaming: ListFeatures of ${STREAM_FEATURES} messages, c=10`);
-  log(table(["client", "messages/s", "vs grpc-js"], streams.map((s) => [s.client, s.messagesPerSecond.toFixed(0), `${(s.messagesPerSecond / streams[0]!.messagesPerSecond).toFixed(2)}×`])));
+  log(
+    table(
+      ["client", "messages/s", "vs grpc-js"],
+      streams.map((s) => [
+        s.client,
+        s.messagesPerSecond.toFixed(0),
+        `${(s.messagesPerSecond / streams[0]!.messagesPerSecond).toFixed(2)}×`,
+      ]),
+    ),
+  );
   log();
-  log(table(["pick", "members", "ns per pick"], picks.map((p) => [p.policy, String(p.size), p.ns.toFixed(1)])));
+  log(
+    table(
+      ["pick", "members", "ns per pick"],
+      picks.map((p) => [p.policy, String(p.size), p.ns.toFixed(1)]),
+    ),
+  );
   const base = rss.find((r) => r.size === 1);
-  const rssRows = rss.map((r) => ({ ...r, perExtraConnectionMb: base && r.size > 1 ? (r.rssMb - r.baselineMb - (base.rssMb - base.baselineMb)) / (r.size - 1) : undefined }));
+  const rssRows = rss.map((r) => ({
+    ...r,
+    perExtraConnectionMb:
+      base && r.size > 1 ? (r.rssMb - r.baselineMb - (base.rssMb - base.baselineMb)) / (r.size - 1) : undefined,
+  }));
   log();
-  log(table(["pool(n)", "connections up", "client RSS MB", "over baseline MB", "MB per extra connection"],
-    rssRows.map((r) => [String(r.size), String(r.connectedMembers), r.rssMb.toFixed(1), (r.rssMb - r.baselineMb).toFixed(1), r.perExtraConnectionMb?.toFixed(3) ?? "-"])));
+  log(
+    table(
+      ["pool(n)", "connections up", "client RSS MB", "over baseline MB", "MB per extra connection"],
+      rssRows.map((r) => [
+        String(r.size),
+        String(r.connectedMembers),
+        r.rssMb.toFixed(1),
+        (r.rssMb - r.baselineMb).toFixed(1),
+        r.perExtraConnectionMb?.toFixed(3) ?? "-",
+      ]),
+    ),
+  );
 
   const poolRow = rows.find((r) => r.client === "SDK pool(4), pick p2c")!;
   const worstPick = Math.max(...picks.map((p) => p.ns));
@@ -114,7 +160,19 @@ export async function runBench(options: BenchOptions): Promise<void> {
     { target: "≤ 0.5 MB RSS per extra pooled connection", value: perConnection, met: perConnection <= 0.5 },
   ];
   log();
-  log(table(["target", "measured", "met"], targets.map((t) => [t.target, t.value.toFixed(3), t.met ? "yes" : "no"])));
-  const machine = { node: process.version, platform: process.platform, arch: process.arch, cpus: (await import("node:os")).cpus().length };
-  process.stdout.write(`${JSON.stringify({ bench: "balanced-grpc", machine, options, unary: rows, streaming: streams, picks, rss: rssRows, targets })}\n`);
+  log(
+    table(
+      ["target", "measured", "met"],
+      targets.map((t) => [t.target, t.value.toFixed(3), t.met ? "yes" : "no"]),
+    ),
+  );
+  const machine = {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: (await import("node:os")).cpus().length,
+  };
+  process.stdout.write(
+    `${JSON.stringify({ bench: "balanced-grpc", machine, options, unary: rows, streaming: streams, picks, rss: rssRows, targets })}\n`,
+  );
 }

@@ -1,8 +1,8 @@
 import { connectivityState } from "@grpc/grpc-js";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
 import { BACKEND_HEADER } from "../harness/reference/greeter.js";
-import type { StrategyOptions } from "../src/strategy.js";
 import { table } from "../harness/table.js";
+import type { StrategyOptions } from "../src/strategy.js";
 
 /** Options of the `call` command. */
 export interface CallCommandOptions {
@@ -34,7 +34,9 @@ export async function callCommand(options: CallCommandOptions): Promise<number> 
         );
         const member = client.$channel.stats().findIndex((m, index) => m.completed > before[index]!);
         perBackend.set(backend, (perBackend.get(backend) ?? 0) + 1);
-        console.log(`#${i} ${JSON.stringify(message)}  backend=${backend}  connection=${member}/${client.$channel.size}`);
+        console.log(
+          `#${i} ${JSON.stringify(message)}  backend=${backend}  connection=${member}/${client.$channel.size}`,
+        );
       } catch (error) {
         failures++;
         console.log(`#${i} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -42,9 +44,19 @@ export async function callCommand(options: CallCommandOptions): Promise<number> 
     }
     if (options.count > 1) {
       console.log();
-      console.log(table(["backend", "calls"], [...perBackend].map(([b, n]) => [b, String(n)])));
+      console.log(
+        table(
+          ["backend", "calls"],
+          [...perBackend].map(([b, n]) => [b, String(n)]),
+        ),
+      );
       console.log();
-      console.log(table(["connection", "state", "calls"], client.$channel.stats().map((m) => [String(m.index), connectivityState[m.state], String(m.completed)])));
+      console.log(
+        table(
+          ["connection", "state", "calls"],
+          client.$channel.stats().map((m) => [String(m.index), connectivityState[m.state], String(m.completed)]),
+        ),
+      );
     }
   } finally {
     client.close();

@@ -16,13 +16,7 @@
  */
 import { posix } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
-import {
-  createEcmaScriptPlugin,
-  getComments,
-  runNodeJs,
-  type GeneratedFile,
-  type Schema,
-} from "@bufbuild/protoplugin";
+import { createEcmaScriptPlugin, type GeneratedFile, getComments, runNodeJs, type Schema } from "@bufbuild/protoplugin";
 
 interface Options {
   sdkImport: string;

@@ -1,13 +1,7 @@
 // Composing middleware: run with `npm run example:middleware`.
 // Starts a local Greeter, then calls it through a client with a logging and a
 // metrics middleware on top of the SDK's deadline and retry.
-import {
-  createGreeterClient,
-  greeterService,
-  pool,
-  startServer,
-  type ClientMiddleware,
-} from "../src/index.js";
+import { type ClientMiddleware, createGreeterClient, greeterService, pool, startServer } from "../src/index.js";
 
 /** Logs each call once, with its final outcome (after any retries). */
 const logging: ClientMiddleware = async function* logging(call, options) {

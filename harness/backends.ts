@@ -1,5 +1,11 @@
-import { createServer, type AddressInfo } from "node:net";
-import { greeterService, startServer, type RunningServer, type ServerOptions, type ServiceRegistration } from "../src/index.js";
+import { type AddressInfo, createServer } from "node:net";
+import {
+  greeterService,
+  type RunningServer,
+  type ServerOptions,
+  type ServiceRegistration,
+  startServer,
+} from "../src/index.js";
 
 export { runCalls } from "./load.js";
 

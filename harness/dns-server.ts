@@ -30,7 +30,9 @@ export async function startDnsServer(): Promise<DnsServer> {
         queries.set(type, (queries.get(type) ?? 0) + 1);
         if (question.type !== Packet.TYPE.A) continue;
         for (const address of records.get(question.name.toLowerCase()) ?? []) {
-          response.answers.push(new Packet.Resource({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address }));
+          response.answers.push(
+            new Packet.Resource({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address }),
+          );
         }
       }
       send(response);

@@ -59,7 +59,11 @@ export async function runLoad(
 }
 
 /** Runs exactly `total` calls of `call`, `concurrency` at a time: a loop bounded by count. */
-export async function runCalls(total: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<{ ok: number; failed: unknown[] }> {
+export async function runCalls(
+  total: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<{ ok: number; failed: unknown[] }> {
   let next = 0;
   let ok = 0;
   const failed: unknown[] = [];

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { startServeProcess, type ServeProcess } from "./serve-process.js";
+import { type ServeProcess, startServeProcess } from "./serve-process.js";
 
 /** The CLI run through tsx: under vitest, this process's own entry is vitest's. */
 const cli = { entry: ["--import", "tsx", join(import.meta.dirname, "../cli/main.ts")] };

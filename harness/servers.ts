@@ -4,8 +4,8 @@
 // JSON line with the addresses, then serves until stdin closes or SIGTERM.
 import { setTimeout as delay } from "node:timers/promises";
 import { GreeterDefinition } from "../generated/helloworld/helloworld.js";
+import { type RunningServer, service, startServer } from "../src/server.js";
 import { startTcpProxy } from "./tcp-proxy.js";
-import { service, startServer, type RunningServer } from "../src/server.js";
 
 const count = Number(process.env.BACKENDS ?? 3);
 const slowMs = Number(process.env.SLOW_MS ?? 0);
@@ -33,7 +33,7 @@ for (let i = 1; i <= count; i++) {
 }
 const addresses = servers.map((s) => s.address);
 const proxy = await startTcpProxy(addresses);
-process.stdout.write(JSON.stringify({ addresses, proxy: proxy.address }) + "\n");
+process.stdout.write(`${JSON.stringify({ addresses, proxy: proxy.address })}\n`);
 const stop = async () => {
   await proxy.close();
   for (const s of servers) s.forceShutdown();

@@ -1,7 +1,7 @@
 import type { Metadata as GrpcMetadata } from "@grpc/grpc-js";
-import { Metadata, type ClientMiddleware } from "nice-grpc-common";
 import type { DeadlineOptions } from "nice-grpc-client-middleware-deadline";
 import type { RetryOptions } from "nice-grpc-client-middleware-retry";
+import { type ClientMiddleware, Metadata } from "nice-grpc-common";
 
 /** Per-call options the SDK adds to nice-grpc's `CallOptions`. */
 export interface WaitForReadyOptions {
@@ -41,10 +41,14 @@ export interface CarriedOptions {
  * then sends the remaining time as `grpc-timeout`, so the server knows its
  * deadline.
  */
-export const callOptionsMiddleware: ClientMiddleware<SdkCallOptions, SdkCallOptions> = async function* callOptions(call, options) {
+export const callOptionsMiddleware: ClientMiddleware<SdkCallOptions, SdkCallOptions> = async function* callOptions(
+  call,
+  options,
+) {
   const { waitForReady = false, deadline, ...rest } = options;
   if (deadline === undefined && !waitForReady) return yield* call.next(call.request, rest);
-  const absolute = deadline === undefined ? undefined : deadline instanceof Date ? deadline : new Date(Date.now() + deadline);
+  const absolute =
+    deadline === undefined ? undefined : deadline instanceof Date ? deadline : new Date(Date.now() + deadline);
   const metadata = Metadata(options.metadata);
   metadata.set(CALL_OPTIONS_HEADER, `${absolute?.getTime() ?? ""};${waitForReady ? 1 : 0}`);
   return yield* call.next(call.request, { ...rest, metadata, ...(absolute ? { deadline: absolute } : {}) });

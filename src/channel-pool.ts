@@ -1,8 +1,8 @@
-import { connectivityState as State, type ChannelInterface, type experimental } from "@grpc/grpc-js";
+import { type ChannelInterface, type experimental, connectivityState as State } from "@grpc/grpc-js";
 import { ClientClosedError } from "./errors.js";
 import { createPicker, type Picker } from "./picker.js";
+import { type CallMember, type CallPool, PooledCall } from "./pooled-call.js";
 import type { PickPolicy } from "./strategy.js";
-import { PooledCall, type CallMember, type CallPool } from "./pooled-call.js";
 
 /** One member of a pool, as reported by {@link ChannelPool.stats}. */
 export interface MemberStats {

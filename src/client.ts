@@ -1,23 +1,26 @@
 import {
-  createClientFactory,
   type CallOptions,
   type Channel,
   type Client,
   type ClientMiddleware,
   type CompatServiceDefinition,
+  createClientFactory,
   type NormalizedServiceDefinition,
 } from "nice-grpc";
 import { deadlineMiddleware } from "nice-grpc-client-middleware-deadline";
-import { retryMiddleware, type RetryOptions } from "nice-grpc-client-middleware-retry";
+import { type RetryOptions, retryMiddleware } from "nice-grpc-client-middleware-retry";
 import { callOptionsMiddleware, type SdkCallOptions } from "./call-options.js";
 import type { ChannelPool } from "./channel-pool.js";
-import { createChannel, type ChannelSettings } from "./create-channel.js";
+import { type ChannelSettings, createChannel } from "./create-channel.js";
 import { DEFAULT_RETRY } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 import { resolveStrategy, type StrategyOptions } from "./strategy.js";
 
 /** Retry settings for a whole client; the same names as the per-call retry options. */
-export type RetrySettings = Pick<RetryOptions, "retryBaseDelayMs" | "retryMaxDelayMs" | "retryMaxAttempts" | "retryableStatuses">;
+export type RetrySettings = Pick<
+  RetryOptions,
+  "retryBaseDelayMs" | "retryMaxDelayMs" | "retryMaxAttempts" | "retryableStatuses"
+>;
 
 /**
  * Call options applied to every call unless the call sets its own: `"*"` for
@@ -131,7 +134,11 @@ function checkRetry(retry: unknown): RetrySettings | false {
   }
   const attempts = settings.retryMaxAttempts;
   if (typeof attempts !== "number" || !(attempts === Infinity || (Number.isInteger(attempts) && attempts >= 0))) {
-    throw new InvalidOptionError("retry.retryMaxAttempts", attempts, "expected a whole number of retries, 0 or more, or Infinity");
+    throw new InvalidOptionError(
+      "retry.retryMaxAttempts",
+      attempts,
+      "expected a whole number of retries, 0 or more, or Infinity",
+    );
   }
   return settings;
 }
@@ -139,16 +146,27 @@ function checkRetry(retry: unknown): RetrySettings | false {
 function checkMiddleware(middleware: unknown): readonly ClientMiddleware<any, any>[] {
   if (middleware === undefined) return [];
   if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
-    throw new InvalidOptionError("middleware", middleware, "expected an array of nice-grpc client middleware functions");
+    throw new InvalidOptionError(
+      "middleware",
+      middleware,
+      "expected an array of nice-grpc client middleware functions",
+    );
   }
   return middleware;
 }
 
 function checkMethodNames(definition: CompatServiceDefinition): void {
   const methods = Object.keys(definition as object);
-  const names = "methods" in definition && typeof definition.methods === "object" ? Object.keys(definition.methods as object) : methods;
+  const names =
+    "methods" in definition && typeof definition.methods === "object"
+      ? Object.keys(definition.methods as object)
+      : methods;
   const clash = names.find((name) => RESERVED.includes(name));
   if (clash) {
-    throw new InvalidOptionError("definition", clash, `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`);
+    throw new InvalidOptionError(
+      "definition",
+      clash,
+      `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`,
+    );
   }
 }

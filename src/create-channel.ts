@@ -1,4 +1,4 @@
-import { Channel, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { Channel, type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
 import { ChannelPool } from "./channel-pool.js";
 import { DEFAULT_CHANNEL_OPTIONS, DEFAULT_KEEPALIVE } from "./defaults.js";
 import { checkDuration } from "./duration.js";
@@ -60,11 +60,18 @@ export interface KeepaliveSettings {
  * @param target a grpc-js target, checked now (see the README's target forms).
  * @param strategy how calls spread over servers. @default pickFirst()
  */
-export function createChannel(target: string, strategy: Strategy = pickFirst(), settings: ChannelSettings = {}): ChannelPool {
+export function createChannel(
+  target: string,
+  strategy: Strategy = pickFirst(),
+  settings: ChannelSettings = {},
+): ChannelPool {
   validateTarget(target);
   const resolved = resolveStrategy({ strategy });
   const credentials = settings.credentials ?? grpcCredentials.createInsecure();
-  const options = memberOptions(resolved, { ...keepaliveOptions(settings.keepalive), ...checkChannelOptions(settings.channelOptions) });
+  const options = memberOptions(resolved, {
+    ...keepaliveOptions(settings.keepalive),
+    ...checkChannelOptions(settings.channelOptions),
+  });
   const size = resolved.kind === "pool" ? resolved.size : 1;
   const channels = Array.from({ length: size }, () => new Channel(target, credentials, options));
   return new ChannelPool(target, channels, resolved.kind === "pool" ? resolved.pick : undefined);
@@ -78,7 +85,11 @@ function keepaliveOptions(keepalive: unknown): ChannelOptions {
   const settings = keepalive === true ? {} : (keepalive as KeepaliveSettings);
   return {
     "grpc.keepalive_time_ms": checkDuration("keepalive.timeMs", settings.timeMs ?? DEFAULT_KEEPALIVE.timeMs, 1),
-    "grpc.keepalive_timeout_ms": checkDuration("keepalive.timeoutMs", settings.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs, 1),
+    "grpc.keepalive_timeout_ms": checkDuration(
+      "keepalive.timeoutMs",
+      settings.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs,
+      1,
+    ),
   };
 }
 
@@ -109,7 +120,11 @@ function withLoadBalancing(serviceConfig: unknown, policy: string): string {
     try {
       config = JSON.parse(String(serviceConfig)) as Record<string, unknown>;
     } catch {
-      throw new InvalidOptionError('channelOptions["grpc.service_config"]', serviceConfig, "expected a JSON service config");
+      throw new InvalidOptionError(
+        'channelOptions["grpc.service_config"]',
+        serviceConfig,
+        "expected a JSON service config",
+      );
     }
   }
   if ("loadBalancingConfig" in config || "loadBalancingPolicy" in config) return JSON.stringify(config);

@@ -16,7 +16,11 @@ export type Picker = () => number;
  * skipped while any other member is usable; if none is, the policy's own choice
  * is returned so the call fails (or waits for ready) the way grpc-js decides.
  */
-export function createPicker(policy: PickPolicy, members: readonly Pickable[], random: () => number = Math.random): Picker {
+export function createPicker(
+  policy: PickPolicy,
+  members: readonly Pickable[],
+  random: () => number = Math.random,
+): Picker {
   const n = members.length;
   if (n === 1) return () => 0;
   if (policy === "roundRobin") {

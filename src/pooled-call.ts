@@ -1,4 +1,10 @@
-import { status as Status, type ChannelInterface, type Metadata, type StatusObject, type experimental } from "@grpc/grpc-js";
+import {
+  type ChannelInterface,
+  type experimental,
+  type Metadata,
+  status as Status,
+  type StatusObject,
+} from "@grpc/grpc-js";
 import { takeCarriedOptions } from "./call-options.js";
 import { REFUSED_STREAM_REPLAY } from "./defaults.js";
 
@@ -156,7 +162,10 @@ export class PooledCall implements CallStream {
         return;
       }
       const written = item.context.callback;
-      call.sendMessageWithContext({ ...item.context, callback: (...args) => (written?.(...args), next()) }, item.message);
+      call.sendMessageWithContext(
+        { ...item.context, callback: (...args) => (written?.(...args), next()) },
+        item.message,
+      );
     };
     next();
   }

@@ -1,8 +1,8 @@
-import { ServerCredentials, type ChannelOptions } from "@grpc/grpc-js";
-import { createServer, type CompatServiceDefinition, type ServiceImplementation } from "nice-grpc";
-import { InvalidOptionError } from "./errors.js";
+import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
+import { type CompatServiceDefinition, createServer, type ServiceImplementation } from "nice-grpc";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
 import { checkDuration } from "./duration.js";
+import { InvalidOptionError } from "./errors.js";
 
 /** A service to serve: a nice-grpc definition and its implementation. */
 export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
@@ -108,7 +108,8 @@ function serverChannelOptions(options: ServerOptions): ChannelOptions {
   if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
   if (grace !== undefined) {
     checkDuration("maxConnectionAgeGrace", grace);
-    if (age === undefined) throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
+    if (age === undefined)
+      throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
   }
   const { keepalive } = options;
   if (keepalive !== undefined) {
@@ -116,7 +117,9 @@ function serverChannelOptions(options: ServerOptions): ChannelOptions {
     checkDuration("keepalive.timeoutMs", keepalive.timeoutMs, 1);
   }
   return {
-    ...(keepalive ? { "grpc.keepalive_time_ms": keepalive.timeMs, "grpc.keepalive_timeout_ms": keepalive.timeoutMs } : {}),
+    ...(keepalive
+      ? { "grpc.keepalive_time_ms": keepalive.timeMs, "grpc.keepalive_timeout_ms": keepalive.timeoutMs }
+      : {}),
     ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
     ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
     ...options.channelOptions,

@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "./errors.js";
 import { DEFAULT_PICK, MAX_POOL_SIZE } from "./defaults.js";
+import { InvalidOptionError } from "./errors.js";
 
 /**
  * How a pool chooses the member channel for each call.
@@ -116,7 +116,11 @@ export function resolveStrategy(options: StrategyOptions): Strategy {
   const { strategy, size, pick } = options as { strategy?: unknown; size?: unknown; pick?: unknown };
   if (strategy === "pool") {
     if (size === undefined) {
-      throw new InvalidOptionError("size", size, `expected a pool size with strategy "pool" (or use strategy: pool(n))`);
+      throw new InvalidOptionError(
+        "size",
+        size,
+        `expected a pool size with strategy "pool" (or use strategy: pool(n))`,
+      );
     }
     return pool(checkSize(size, "size"), pick === undefined ? {} : { pick: checkPick(pick) });
   }

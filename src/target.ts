@@ -19,7 +19,7 @@ export function validateTarget(target: unknown): string {
   const fail = (expected: string): never => {
     throw new InvalidOptionError("target", target, expected);
   };
-  if (typeof target !== "string" || target.length === 0) fail("expected a non-empty string such as \"host:port\"");
+  if (typeof target !== "string" || target.length === 0) fail('expected a non-empty string such as "host:port"');
   const value = target as string;
   if (/\s/.test(value)) fail("expected no white space");
 

@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 
 const cli = join(import.meta.dirname, "../cli/main.ts");
@@ -42,7 +42,19 @@ describe("balanced-grpc", () => {
     const { freePort } = await import("../harness/backends.js");
     const backend = await spawnBackend("127.0.0.1", await freePort());
     try {
-      const { code, stdout } = await runCli(["call", "--target", backend.address, "--strategy", "pool", "--size", "2", "--count", "4", "--name", "cli"]);
+      const { code, stdout } = await runCli([
+        "call",
+        "--target",
+        backend.address,
+        "--strategy",
+        "pool",
+        "--size",
+        "2",
+        "--count",
+        "4",
+        "--name",
+        "cli",
+      ]);
       expect(code).toBe(0);
       expect(stdout).toMatch(/#1 "Hello cli" {2}backend=127\.0\.0\.1 {2}connection=[01]\/2/);
       expect(stdout.match(/"Hello cli"/g)).toHaveLength(4);
@@ -52,9 +64,24 @@ describe("balanced-grpc", () => {
   });
 
   test("bench prints its tables and one JSON line (a tiny run; speed is not asserted)", async () => {
-    const { code, stdout } = await runCli(["bench", "--rounds", "1", "--duration", "200ms", "--concurrency", "1", "--pool-sizes", "1,2"]);
+    const { code, stdout } = await runCli([
+      "bench",
+      "--rounds",
+      "1",
+      "--duration",
+      "200ms",
+      "--concurrency",
+      "1",
+      "--pool-sizes",
+      "1,2",
+    ]);
     expect(code).toBe(0);
-    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as { unary: unknown[]; streaming: unknown[]; rss: { connectedMembers: number }[]; targets: unknown[] };
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
+      unary: unknown[];
+      streaming: unknown[];
+      rss: { connectedMembers: number }[];
+      targets: unknown[];
+    };
     expect(result.unary).toHaveLength(10);
     expect(result.streaming).toHaveLength(3);
     expect(result.rss.map((r) => r.connectedMembers)).toEqual([1, 2]);

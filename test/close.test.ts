@@ -11,16 +11,16 @@ import {
   createChannel,
   createGreeterClient,
   GreeterDefinition,
-  pickFirst,
-  pool,
-  roundRobin,
-  routeGuideService,
-  service,
-  startServer,
-  Status,
   HelloReply,
   HelloRequest,
+  pickFirst,
+  pool,
   type RunningServer,
+  roundRobin,
+  routeGuideService,
+  Status,
+  service,
+  startServer,
 } from "../src/index.js";
 
 let slow: RunningServer;
@@ -161,9 +161,13 @@ describe("ChannelPool", () => {
 });
 
 test("a process exits by itself once its clients are closed", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures/exit-after-close.ts"), fast.address], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(import.meta.dirname, "fixtures/exit-after-close.ts"), fast.address],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));

@@ -14,8 +14,10 @@ beforeAll(async () => {
   await run(bin("tsc"), ["-p", "codegen/tsconfig.json"], root);
   await mkdir(join(root, "test/.tmp"), { recursive: true });
   project = await mkdtemp(join(root, "test/.tmp/codegen-"));
-  for (const entry of ["proto", "buf.yaml", "buf.gen.yaml"]) await cp(join(root, entry), join(project, entry), { recursive: true });
-  for (const entry of ["node_modules", "codegen", "src", "harness"]) await symlink(join(root, entry), join(project, entry));
+  for (const entry of ["proto", "buf.yaml", "buf.gen.yaml"])
+    await cp(join(root, entry), join(project, entry), { recursive: true });
+  for (const entry of ["node_modules", "codegen", "src", "harness"])
+    await symlink(join(root, entry), join(project, entry));
   await cp(join(import.meta.dirname, "fixtures/acme"), join(project, "proto/acme"), { recursive: true });
   await run(bin("buf"), ["generate"], project);
 });

@@ -8,7 +8,19 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   // Shorter than `npm start`'s defaults; the same scenes and checks.
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "cli/main.ts", "demo", "--json", "--duration", "1s", "--concurrency", "20", "--max-connection-age", "2s"],
+    [
+      "--import",
+      "tsx",
+      "cli/main.ts",
+      "demo",
+      "--json",
+      "--duration",
+      "1s",
+      "--concurrency",
+      "20",
+      "--max-connection-age",
+      "2s",
+    ],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "vitest";
+import { freePort } from "../harness/backends.js";
+import { type BackendProcess, spawnBackend } from "../harness/processes.js";
 import {
-  ClientError,
+  type ClientError,
   createGreeterClient,
   createRouteGuideClient,
   pool,
@@ -8,8 +10,6 @@ import {
   Status,
   type Strategy,
 } from "../src/index.js";
-import { freePort } from "../harness/backends.js";
-import { spawnBackend, type BackendProcess } from "../harness/processes.js";
 
 let processes: BackendProcess[] = [];
 afterEach(async () => {
@@ -85,11 +85,14 @@ describe.each([
         durationMs: 9_000,
         events: [
           [1_500, () => ((killedAt = 1_500), victim.signal("SIGKILL"))],
-          [3_000, async () => {
-            const back = await spawnBackend("127.0.0.3", port);
-            processes.push(back);
-            restartedAt = 3_000;
-          }],
+          [
+            3_000,
+            async () => {
+              const back = await spawnBackend("127.0.0.3", port);
+              processes.push(back);
+              restartedAt = 3_000;
+            },
+          ],
         ],
       },
     );
@@ -99,11 +102,13 @@ describe.each([
     // Only calls in flight on it at the kill were retried: far fewer than the load.
     expect(retries.length).toBeLessThanOrEqual(20 * 2);
     expect(servedBy(served, "127.0.0.3", killedAt + 100, restartedAt)).toBe(0);
-    expect(servedBy(served, "127.0.0.1", killedAt, restartedAt) + servedBy(served, "127.0.0.2", killedAt, restartedAt)).toBeGreaterThan(0);
+    expect(
+      servedBy(served, "127.0.0.1", killedAt, restartedAt) + servedBy(served, "127.0.0.2", killedAt, restartedAt),
+    ).toBeGreaterThan(0);
     // Back: reconnect backoff starts at 1 s; leave a loaded machine slack.
     const firstBack = served.find((s) => s.backend === "127.0.0.3" && s.at > restartedAt);
     console.log(
-      `${_name}: ${served.length} calls, 0 failures, ${retries.length} retried attempts after SIGKILL; restarted backend served again ${firstBack ? (firstBack.at - restartedAt).toFixed(0) + " ms" : "never"} after it listened`,
+      `${_name}: ${served.length} calls, 0 failures, ${retries.length} retried attempts after SIGKILL; restarted backend served again ${firstBack ? `${(firstBack.at - restartedAt).toFixed(0)} ms` : "never"} after it listened`,
     );
     expect(firstBack).toBeDefined();
   });
@@ -136,7 +141,10 @@ test("a hung backend (SIGSTOP) is left within 2 s with keepalive, and used again
     (onHeader) =>
       client.sayHello(
         { name: "hang" },
-        { onHeader: (h) => onHeader(h.get("x-backend")), onRetryableError: () => retried.push(performance.now() - started) },
+        {
+          onHeader: (h) => onHeader(h.get("x-backend")),
+          onRetryableError: () => retried.push(performance.now() - started),
+        },
       ),
     {
       concurrency: 20,
@@ -153,7 +161,9 @@ test("a hung backend (SIGSTOP) is left within 2 s with keepalive, and used again
   // connection; they are retried elsewhere. The last of them marks when the
   // client stopped sending to it.
   const detected = Math.max(...retried.filter((t) => t > stoppedAt && t < continuedAt));
-  console.log(`SIGSTOP: ${retried.length} stuck calls retried; hung backend left ${(detected - stoppedAt).toFixed(0)} ms after SIGSTOP`);
+  console.log(
+    `SIGSTOP: ${retried.length} stuck calls retried; hung backend left ${(detected - stoppedAt).toFixed(0)} ms after SIGSTOP`,
+  );
   expect(retried.length).toBeGreaterThan(0);
   expect(detected - stoppedAt).toBeLessThan(2_000 + 1_500); // the promise is 2 s; slack for CI
   const healthy = served.filter((s) => s.at > detected && s.at < continuedAt).length;

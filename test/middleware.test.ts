@@ -1,8 +1,15 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { Server, ServerCredentials as GrpcServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import {
+  ServerCredentials as GrpcServerCredentials,
+  Server,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { freePort } from "../harness/backends.js";
 import {
   ClientError,
+  type ClientMiddleware,
   createGreeterClient,
   createRouteGuideClient,
   GreeterDefinition,
@@ -10,16 +17,14 @@ import {
   HelloRequest,
   InvalidOptionError,
   pool,
-  routeGuideImplementation,
   RouteGuideDefinition,
+  type RunningServer,
+  routeGuideImplementation,
   ServerError,
+  Status,
   service,
   startServer,
-  Status,
-  type ClientMiddleware,
-  type RunningServer,
 } from "../src/index.js";
-import { freePort } from "../harness/backends.js";
 
 /** A server whose Greeter and GetFeature fail the first `failures` calls with UNAVAILABLE. */
 let flaky: RunningServer;
@@ -84,9 +89,16 @@ describe("middleware order", () => {
 
   test("streaming calls pass through user middleware", async () => {
     const log: string[] = [];
-    const client = createRouteGuideClient({ target: flaky.address, strategy: pool(2), middleware: [recorder("m", log)] });
+    const client = createRouteGuideClient({
+      target: flaky.address,
+      strategy: pool(2),
+      middleware: [recorder("m", log)],
+    });
     const names = [];
-    for await (const f of client.listFeatures({ lo: { latitude: 0, longitude: -800_000_000 }, hi: { latitude: 900_000_000, longitude: 0 } })) {
+    for await (const f of client.listFeatures({
+      lo: { latitude: 0, longitude: -800_000_000 },
+      hi: { latitude: 900_000_000, longitude: 0 },
+    })) {
       names.push(f.name);
     }
     client.close();
@@ -100,7 +112,9 @@ describe("retry follows the proto", () => {
     const retries: number[] = [];
     const client = createGreeterClient({ target: flaky.address, retry: { retryBaseDelayMs: 1 } });
     failures = 3;
-    await expect(client.sayHello({ name: "x" }, { onRetryableError: (_e, attempt) => retries.push(attempt) })).resolves.toBeTruthy();
+    await expect(
+      client.sayHello({ name: "x" }, { onRetryableError: (_e, attempt) => retries.push(attempt) }),
+    ).resolves.toBeTruthy();
     client.close();
     expect(attempts).toBe(4);
     expect(retries).toEqual([0, 1, 2]);
@@ -166,7 +180,10 @@ describe("retry follows the proto", () => {
 
 describe("deadlines", () => {
   test("one deadline covers all attempts and cuts a retry's backoff short", async () => {
-    const client = createGreeterClient({ target: flaky.address, retry: { retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 } });
+    const client = createGreeterClient({
+      target: flaky.address,
+      retry: { retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 },
+    });
     failures = 100;
     const started = performance.now();
     const error = await client.sayHello({ name: "x" }, { deadline: 300 }).catch((e: unknown) => e);
@@ -217,7 +234,10 @@ describe("deadlines", () => {
       return remaining === "none" ? Infinity : Number(remaining);
     };
 
-    test.each([["pickFirst", {}], ["pool(3)", { strategy: pool(3) }]] as const)("per call, %s", async (_n, strategy) => {
+    test.each([
+      ["pickFirst", {}],
+      ["pool(3)", { strategy: pool(3) }],
+    ] as const)("per call, %s", async (_n, strategy) => {
       const client = createGreeterClient({ target: address, ...strategy });
       const { message } = await client.sayHello({ name: "x" }, { deadline: 5_000 });
       const remaining = remainingOnServer(message);
@@ -240,15 +260,23 @@ describe("deadlines", () => {
 });
 
 describe("waitForReady", () => {
-  test.each([["pickFirst", {}], ["pool(2)", { strategy: pool(2) }]] as const)("waits for a server that starts late (%s)", async (_n, strategy) => {
+  test.each([
+    ["pickFirst", {}],
+    ["pool(2)", { strategy: pool(2) }],
+  ] as const)("waits for a server that starts late (%s)", async (_n, strategy) => {
     const port = await freePort();
     const target = `127.0.0.1:${port}`;
     const client = createGreeterClient({ target, ...strategy, retry: false });
     // Without it, a call fails at once while nothing listens.
-    await expect(client.sayHello({ name: "early" }, { deadline: 5_000 })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    await expect(client.sayHello({ name: "early" }, { deadline: 5_000 })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+    });
     const call = client.sayHello({ name: "patient" }, { waitForReady: true, deadline: 20_000 });
     await delay(500);
-    const late = await startServer({ address: target, services: [service(GreeterDefinition, { sayHello: async (r) => ({ message: `Hello ${r.name}` }) })] });
+    const late = await startServer({
+      address: target,
+      services: [service(GreeterDefinition, { sayHello: async (r) => ({ message: `Hello ${r.name}` }) })],
+    });
     try {
       await expect(call).resolves.toEqual({ message: "Hello patient" });
     } finally {

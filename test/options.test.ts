@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { createChannel, createGreeterClient, InvalidOptionError, pool, validateTarget, type ClientOptions } from "../src/index.js";
+import {
+  type ClientOptions,
+  createChannel,
+  createGreeterClient,
+  InvalidOptionError,
+  pool,
+  validateTarget,
+} from "../src/index.js";
 
 /** Expects an InvalidOptionError whose message names the option and the value. */
 function expectInvalid(make: () => unknown, option: string, shown: string): void {
@@ -70,7 +77,11 @@ describe("client options", () => {
     expectInvalid(make({ target, channelOptions: "fast" }), "channelOptions", "'fast'");
   });
   test("a service config that is not JSON", () => {
-    expectInvalid(make({ target, channelOptions: { "grpc.service_config": "{" } }), 'channelOptions["grpc.service_config"]', "'{'");
+    expectInvalid(
+      make({ target, channelOptions: { "grpc.service_config": "{" } }),
+      'channelOptions["grpc.service_config"]',
+      "'{'",
+    );
   });
   test("the same checks hold for createChannel", () => {
     expectInvalid(() => createChannel("", pool(2)), "target", "''");

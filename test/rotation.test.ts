@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backends, runCalls, startBackends } from "../harness/backends.js";
 import {
   createGreeterClient,
   createRouteGuideClient,
+  type Point,
   pickFirst,
   pool,
+  ROUTE_GUIDE_FEATURES,
   roundRobin,
   routeGuideService,
-  ROUTE_GUIDE_FEATURES,
-  type Point,
   type Strategy,
 } from "../src/index.js";
-import { runCalls, startBackends, type Backends } from "../harness/backends.js";
 
 // Servers close every connection after ~200 ms (grace 1 s) while calls run.
 // `npm run bench:rotation` runs the full 30,000 calls at c=100.

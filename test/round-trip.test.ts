@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backends, startBackends } from "../harness/backends.js";
 import {
   createGreeterClient,
   createRouteGuideClient,
+  type Point,
   pickFirst,
   pool,
-  roundRobin,
   ROUTE_GUIDE_FEATURES,
-  routeGuideService,
-  type Point,
   type RouteNote,
+  roundRobin,
+  routeGuideService,
   type Strategy,
 } from "../src/index.js";
-import { startBackends, type Backends } from "../harness/backends.js";
 
 let backends: Backends;
 

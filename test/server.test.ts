@@ -5,10 +5,10 @@ import {
   createGreeterClient,
   GreeterDefinition,
   InvalidOptionError,
+  type ServerOptions,
+  Status,
   service,
   startServer,
-  Status,
-  type ServerOptions,
 } from "../src/index.js";
 
 function slowGreeter(ms: number) {
@@ -66,7 +66,9 @@ describe("startServer", () => {
     const server = await startServer({ services: [registration], maxConnectionAge: 200, maxConnectionAgeGrace: 300 });
     const client = createGreeterClient({ target: server.address, retry: false });
     const arrived = onServer();
-    const error = await Promise.all([client.sayHello({ name: "long" }).catch((e: unknown) => e), arrived]).then(([e]) => e);
+    const error = await Promise.all([client.sayHello({ name: "long" }).catch((e: unknown) => e), arrived]).then(
+      ([e]) => e,
+    );
     expect(error).toBeInstanceOf(ClientError);
     client.close();
     await server.shutdown({ timeout: 100 });

@@ -1,7 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { createGreeterClient, pickFirst, pool, roundRobin, type ClientOptions, type GreeterSdkClient } from "../src/index.js";
+import { type Backends, runCalls, startBackends } from "../harness/backends.js";
 import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
-import { runCalls, startBackends, type Backends } from "../harness/backends.js";
+import {
+  type ClientOptions,
+  createGreeterClient,
+  type GreeterSdkClient,
+  pickFirst,
+  pool,
+  roundRobin,
+} from "../src/index.js";
 
 let backends: Backends;
 let proxy: TcpProxy;

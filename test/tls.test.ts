@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Backends, runCalls, startBackends } from "../harness/backends.js";
 import {
+  type ChannelCredentials,
   ClientError,
   createGreeterClient,
   credentials,
@@ -8,11 +10,9 @@ import {
   roundRobin,
   ServerCredentials,
   Status,
-  type ChannelCredentials,
   type Strategy,
 } from "../src/index.js";
 import { createTestPki, type TestPki } from "./helpers/certificates.js";
-import { runCalls, startBackends, type Backends } from "../harness/backends.js";
 
 let pki: TestPki;
 let tlsBackends: Backends;

@@ -14,7 +14,10 @@ export async function typeChecks(): Promise<void> {
       sayHelo: { deadline: 5 },
     },
   });
-  await client.sayHello({ name: "x" }, { deadline: 500, retry: true, waitForReady: true, signal: new AbortController().signal });
+  await client.sayHello(
+    { name: "x" },
+    { deadline: 500, retry: true, waitForReady: true, signal: new AbortController().signal },
+  );
   // @ts-expect-error misspelled option
   await client.sayHello({ name: "x" }, { retyr: true });
   // @ts-expect-error deadline is a Date or ms

@@ -1,6 +1,6 @@
-import { startDnsServer, type DnsServer } from "../../harness/dns-server.js";
+import { type DnsServer, startDnsServer } from "../../harness/dns-server.js";
+import { type ServeProcess, startServeProcess } from "../../harness/serve-process.js";
 import { startTcpProxy, type TcpProxy } from "../../harness/tcp-proxy.js";
-import { startServeProcess, type ServeProcess } from "../../harness/serve-process.js";
 
 /** Backends on 127.0.0.1..N plus a spare on 127.0.0.N+1, a DNS name, an L4 proxy. */
 export interface DemoCluster {
@@ -17,7 +17,15 @@ export interface DemoCluster {
 
 const NAME = "greeter.demo";
 
-export async function startCluster({ count, maxAgeMs, graceMs }: { count: number; maxAgeMs: number; graceMs: number }): Promise<DemoCluster> {
+export async function startCluster({
+  count,
+  maxAgeMs,
+  graceMs,
+}: {
+  count: number;
+  maxAgeMs: number;
+  graceMs: number;
+}): Promise<DemoCluster> {
   const hosts = Array.from({ length: count + 1 }, (_, i) => `127.0.0.${i + 1}`);
   const args = ["--max-connection-age", `${maxAgeMs}ms`, "--max-connection-age-grace", `${graceMs}ms`];
   const first = await startServeProcess(hosts[0]!, 0, args);

@@ -1,6 +1,6 @@
 import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
-import { crashScene, scaleOutScene, spreadScene, type SceneSettings } from "./scenes.js";
+import { crashScene, type SceneSettings, scaleOutScene, spreadScene } from "./scenes.js";
 
 /** Options of the `demo` command. */
 export interface DemoOptions {
@@ -32,8 +32,15 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const started = performance.now();
   const cluster = await startCluster({ count: options.backends, maxAgeMs: options.maxAgeMs, graceMs: 2_000 });
   try {
-    log(`balanced-grpc demo: ${options.backends} Greeter backends (child processes) on ${cluster.backends.slice(0, options.backends).map((b) => b.address).join(", ")}`);
-    log(`  max connection age ${options.maxAgeMs} ms; DNS name ${cluster.dnsTarget}; single-IP L4 proxy on ${cluster.proxy.address}`);
+    log(
+      `balanced-grpc demo: ${options.backends} Greeter backends (child processes) on ${cluster.backends
+        .slice(0, options.backends)
+        .map((b) => b.address)
+        .join(", ")}`,
+    );
+    log(
+      `  max connection age ${options.maxAgeMs} ms; DNS name ${cluster.dnsTarget}; single-IP L4 proxy on ${cluster.proxy.address}`,
+    );
     log(`  spare backend for scale-out: ${cluster.backends.at(-1)!.address}\n`);
 
     log(`1. Spread: ${options.durationMs} ms of SayHello per strategy at concurrency ${options.concurrency}`);
@@ -43,8 +50,16 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       table(
         ["strategy", "path", "conns", "calls/s", "p50 ms", "p99 ms", "fails", ...hosts, "expected", "ok"],
         spread.map((r) => [
-          r.strategy, r.path, String(r.connections), r.callsPerSecond.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.failures),
-          ...hosts.map((h) => `${bar(r.shares[h]!)} ${(r.shares[h]! * 100).toFixed(0).padStart(3)}%`), r.expected, r.ok ? "yes" : "NO",
+          r.strategy,
+          r.path,
+          String(r.connections),
+          r.callsPerSecond.toFixed(0),
+          r.p50Ms.toFixed(2),
+          r.p99Ms.toFixed(2),
+          String(r.failures),
+          ...hosts.map((h) => `${bar(r.shares[h]!)} ${(r.shares[h]! * 100).toFixed(0).padStart(3)}%`),
+          r.expected,
+          r.ok ? "yes" : "NO",
         ]),
       ),
     );
@@ -54,7 +69,13 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     log(
       table(
         ["strategy", "new backend served after", "fails", "expected", "ok"],
-        scaleOut.map((r) => [r.strategy, r.servedAfterMs === undefined ? "not served" : `${r.servedAfterMs.toFixed(0)} ms`, String(r.failures), r.expected, r.ok ? "yes" : "NO"]),
+        scaleOut.map((r) => [
+          r.strategy,
+          r.servedAfterMs === undefined ? "not served" : `${r.servedAfterMs.toFixed(0)} ms`,
+          String(r.failures),
+          r.expected,
+          r.ok ? "yes" : "NO",
+        ]),
       ),
     );
 
@@ -64,17 +85,26 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       table(
         ["strategy", "calls", "fails", "calls/s", "restarted backend used again after", "expected", "ok"],
         crash.map((r) => [
-          r.strategy, String(r.calls), String(r.failures), r.callsPerSecond.toFixed(0),
-          r.backAfterMs === undefined ? "not used (stays on the next address)" : `${r.backAfterMs.toFixed(0)} ms`, r.expected, r.ok ? "yes" : "NO",
+          r.strategy,
+          String(r.calls),
+          String(r.failures),
+          r.callsPerSecond.toFixed(0),
+          r.backAfterMs === undefined ? "not used (stays on the next address)" : `${r.backAfterMs.toFixed(0)} ms`,
+          r.expected,
+          r.ok ? "yes" : "NO",
         ]),
       ),
     );
 
     const ok = [...spread, ...scaleOut, ...crash].every((r) => r.ok);
     const seconds = (performance.now() - started) / 1000;
-    log(`\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`);
+    log(
+      `\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`,
+    );
     if (options.json) {
-      process.stdout.write(JSON.stringify({ demo: "balanced-grpc", ok, seconds, options, spread, scaleOut, crash }) + "\n");
+      process.stdout.write(
+        `${JSON.stringify({ demo: "balanced-grpc", ok, seconds, options, spread, scaleOut, crash })}\n`,
+      );
     }
     return ok;
   } finally {

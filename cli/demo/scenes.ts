@@ -1,7 +1,7 @@
 import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { type LoadResult, runLoad } from "../../harness/load.js";
 import { BACKEND_HEADER } from "../../harness/reference/greeter.js";
 import { pickFirst, pool, roundRobin, type Strategy } from "../../src/strategy.js";
-import { runLoad, type LoadResult } from "../../harness/load.js";
 import type { DemoCluster } from "./cluster.js";
 
 /** Settings every scene reads. */
@@ -22,10 +22,15 @@ function countingClient(target: string, strategy: Strategy) {
   let ok = 0;
   const call = () =>
     client
-      .sayHello({ name: "demo" }, { onHeader: (header) => {
-        const backend = header.get(BACKEND_HEADER) ?? "?";
-        served.set(backend, (served.get(backend) ?? 0) + 1);
-      } })
+      .sayHello(
+        { name: "demo" },
+        {
+          onHeader: (header) => {
+            const backend = header.get(BACKEND_HEADER) ?? "?";
+            served.set(backend, (served.get(backend) ?? 0) + 1);
+          },
+        },
+      )
       .then(() => void ok++);
   return { client, served, call, ok: () => ok };
 }
@@ -43,7 +48,11 @@ async function drive(
 ): Promise<LoadResult> {
   const timer = setInterval(() => settings.progress(`${label}: ${ok()} calls…`), 250);
   try {
-    return await runLoad(call, { concurrency: options.concurrency ?? settings.concurrency, durationMs: options.durationMs, ...(options.stopWhen ? { stopWhen: options.stopWhen } : {}) });
+    return await runLoad(call, {
+      concurrency: options.concurrency ?? settings.concurrency,
+      durationMs: options.durationMs,
+      ...(options.stopWhen ? { stopWhen: options.stopWhen } : {}),
+    });
   } finally {
     clearInterval(timer);
     settings.progress("");
@@ -84,7 +93,11 @@ export async function spreadScene(cluster: DemoCluster, settings: SceneSettings)
         // Connections are counted early in the scene, before any can reach
         // max age and be replaced (which would count one connection twice).
         const early = new Promise<number>((resolve) =>
-          setTimeout(async () => resolve((await Promise.all(backends.map((b) => b.stats()))).reduce((n, s) => n + s.connections, 0)), CONNECTIONS_AT_MS),
+          setTimeout(
+            async () =>
+              resolve((await Promise.all(backends.map((b) => b.stats()))).reduce((n, s) => n + s.connections, 0)),
+            CONNECTIONS_AT_MS,
+          ),
         );
         const load = await drive(settings, `${name} via ${path}`, call, ok, { durationMs: settings.durationMs });
         const stats = await Promise.all(backends.map((b) => b.stats()));
@@ -100,9 +113,15 @@ export async function spreadScene(cluster: DemoCluster, settings: SceneSettings)
               ? ["1 connection, 1 backend", connections === 1 && reached === 1]
               : name === "roundRobin()"
                 ? [`${count} connections, even shares`, connections === count && even]
-                : [`${count * poolSize} connections, all backends`, connections === count * poolSize && reached === count]
+                : [
+                    `${count * poolSize} connections, all backends`,
+                    connections === count * poolSize && reached === count,
+                  ]
             : name === `pool(${poolSize})`
-              ? [`${poolSize} connections, ${Math.min(poolSize, count)} backends`, connections === poolSize && reached === Math.min(poolSize, count)]
+              ? [
+                  `${poolSize} connections, ${Math.min(poolSize, count)} backends`,
+                  connections === poolSize && reached === Math.min(poolSize, count),
+                ]
               : ["1 connection, 1 backend (one IP)", connections === 1 && reached === 1];
         results.push({
           ...load,
@@ -163,7 +182,8 @@ export async function scaleOutScene(cluster: DemoCluster, settings: SceneSetting
         servedAfterMs: foundAt,
         failures: load.failures,
         expected: sticky ? "stays on the first address" : `served within ${promise} ms (max age × 1.1 + 1 s)`,
-        ok: load.failures === 0 && (sticky ? foundAt === undefined : foundAt !== undefined && foundAt <= promise + 1_000),
+        ok:
+          load.failures === 0 && (sticky ? foundAt === undefined : foundAt !== undefined && foundAt <= promise + 1_000),
       });
     } finally {
       client.close();

@@ -1,6 +1,6 @@
-import { Metadata, type CallContext } from "nice-grpc";
+import type { CallContext, Metadata } from "nice-grpc";
 import { GreeterDefinition, type GreeterServiceImplementation } from "../../generated/helloworld/helloworld.js";
-import { service, type ServiceRegistration } from "../../src/server.js";
+import { type ServiceRegistration, service } from "../../src/server.js";
 
 /** Response header naming the backend that served a call (reference services only). */
 export const BACKEND_HEADER = "x-backend";

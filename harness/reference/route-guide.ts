@@ -1,12 +1,12 @@
 import { ServerError, Status } from "nice-grpc";
 import {
-  RouteGuideDefinition,
   type Feature,
   type Point,
-  type RouteNote,
+  RouteGuideDefinition,
   type RouteGuideServiceImplementation,
+  type RouteNote,
 } from "../../generated/routeguide/route_guide.js";
-import { service, type ServiceRegistration } from "../../src/server.js";
+import { type ServiceRegistration, service } from "../../src/server.js";
 import { ROUTE_GUIDE_FEATURES } from "./route-guide-features.js";
 
 const COORD_FACTOR = 1e7;
@@ -28,7 +28,9 @@ const key = (p: Point | undefined) => `${p?.latitude ?? 0},${p?.longitude ?? 0}`
  * The reference RouteGuide, as in gRPC's examples: all four call kinds over a
  * small built-in feature list. Route notes are kept per instance.
  */
-export function routeGuideImplementation(features: readonly Feature[] = ROUTE_GUIDE_FEATURES): RouteGuideServiceImplementation {
+export function routeGuideImplementation(
+  features: readonly Feature[] = ROUTE_GUIDE_FEATURES,
+): RouteGuideServiceImplementation {
   const byPoint = new Map(features.map((f) => [key(f.location), f]));
   const notes = new Map<string, RouteNote[]>();
   return {

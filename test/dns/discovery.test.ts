@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { createGreeterClient, pool, roundRobin, type Strategy } from "../../src/index.js";
-import { startBackends, type Backends } from "../../harness/backends.js";
+import { type Backends, startBackends } from "../../harness/backends.js";
 import { startDnsServer, type DnsServer as TestDnsServer } from "../../harness/dns-server.js";
+import { createGreeterClient, pool, roundRobin, type Strategy } from "../../src/index.js";
 
 const MAX_AGE = 1_000;
 const NAME = "greeter.test";
@@ -24,7 +24,12 @@ async function cluster(maxConnectionAge: number | undefined): Promise<{ backends
  * Calls at a steady pace (bounded by count and time) until the third backend
  * serves a call; returns ms from the DNS change, or undefined if it never did.
  */
-async function timeToDiscover(backends: Backends, dns: TestDnsServer, strategy: Strategy, windowMs: number): Promise<number | undefined> {
+async function timeToDiscover(
+  backends: Backends,
+  dns: TestDnsServer,
+  strategy: Strategy,
+  windowMs: number,
+): Promise<number | undefined> {
   const client = createGreeterClient({ target: dns.target(NAME, backends.port), strategy });
   try {
     for (let i = 0; i < 20; i++) await client.sayHello({ name: "warm-up" });
@@ -50,7 +55,10 @@ describe.each([
   test(`a backend added to DNS gets traffic within max age + 1 s (max age ${MAX_AGE} ms)`, async () => {
     const { backends, dns } = await cluster(MAX_AGE);
     const delay = await timeToDiscover(backends, dns, strategy, 15_000);
-    console.log(`${name}: new backend served ${delay?.toFixed(0)} ms after the DNS change (max age ${MAX_AGE} ms); DNS queries`, Object.fromEntries(dns.queries));
+    console.log(
+      `${name}: new backend served ${delay?.toFixed(0)} ms after the DNS change (max age ${MAX_AGE} ms); DNS queries`,
+      Object.fromEntries(dns.queries),
+    );
     expect(delay).toBeDefined();
     // The product promise is A + 1 s; the bound leaves a loaded CI machine slack.
     expect(delay!).toBeLessThan(MAX_AGE + 4_000);

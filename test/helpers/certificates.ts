@@ -28,17 +28,48 @@ export async function createTestPki(): Promise<TestPki> {
   const ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   try {
     const makeCa = async (name: string) => {
-      await ssl("req", "-x509", ...ecKey, "-keyout", `${name}.key`, "-out", `${name}.crt`, "-days", "2", "-subj", `/CN=${name}`);
+      await ssl(
+        "req",
+        "-x509",
+        ...ecKey,
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.crt`,
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${name}`,
+      );
     };
     const issue = async (name: string, ca: string, extensions: string) => {
       await writeFile(join(dir, `${name}.ext`), extensions);
       await ssl("req", "-new", ...ecKey, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-      await ssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-        "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`);
+      await ssl(
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${ca}.crt`,
+        "-CAkey",
+        `${ca}.key`,
+        "-CAcreateserial",
+        "-out",
+        `${name}.crt`,
+        "-days",
+        "2",
+        "-extfile",
+        `${name}.ext`,
+      );
     };
     await makeCa("ca");
     await makeCa("other-ca");
-    await issue("server", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\nextendedKeyUsage=serverAuth\n");
+    await issue(
+      "server",
+      "ca",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\nextendedKeyUsage=serverAuth\n",
+    );
     await issue("client", "ca", "extendedKeyUsage=clientAuth\n");
     await issue("other-client", "other-ca", "extendedKeyUsage=clientAuth\n");
     const pem = async (name: string): Promise<Pem> => ({
