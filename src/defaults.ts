@@ -1,16 +1,20 @@
 /**
- * Every default the SDK applies, in one place. Options documented elsewhere
- * state these values in their JSDoc; change both together.
+ * Every default the SDK applies, in one place. The options' JSDoc states
+ * these values with `@default`; a test checks that each one matches.
+ *
+ * @internal
  */
 import type { ChannelOptions } from "@grpc/grpc-js";
-import type { PickPolicy } from "./strategy.js";
+import { Status } from "nice-grpc-common";
+
+/** Strategy of a client that names none: `pickFirst()`. */
+export const DEFAULT_STRATEGY = "pickFirst" as const;
 
 /**
- * Pick policy of `pool(n)` when none is given. `npm run bench:pick`: equal to
- * round robin when backends are alike (0.99×), 2.2× the calls/s when one
- * backend behind an L4 balancer is 50 ms slow; 25 ns per pick.
+ * Pick of `pool(n)` when none is given. `npm run bench:pick`: equal to round
+ * robin when backends are alike, far better when one is slow.
  */
-export const DEFAULT_PICK: PickPolicy = "p2c";
+export const DEFAULT_PICK = "p2c" as const;
 
 /** Largest `pool(n)`: a guard against typos such as `pool(10000)`, not a limit of grpc-js. */
 export const MAX_POOL_SIZE = 1024;
@@ -20,13 +24,25 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   // grpc-js re-resolves a DNS name only when a connection closes, and by
   // default at most every 30 s: with servers at max connection age A, a new
   // backend would be found ~30 s late. 1 s finds it within A + 1 s. The cost:
-  // at most one lookup (A and AAAA queries) per channel per second, and only
+  // at most one lookup (A and AAAA queries) per client per second, and only
   // after a connection closed. See the README's "Discovery" for the load.
   "grpc.dns_min_time_between_resolutions_ms": 1_000,
   // A service config published in DNS TXT records would take precedence over
   // the strategy's load-balancing config: the client, not DNS, chooses how
   // calls spread. It also saves a query per resolution.
   "grpc.service_config_disable_resolution": 1,
+  // Each client owns its connections: with grpc-js's global subchannel pool,
+  // two clients to one target would share them, and neither could recycle
+  // or count its own.
+  "grpc.use_local_subchannel_pool": 1,
+  // The SDK retries calls (per the proto's idempotency) and sends refused
+  // streams again itself, so grpc-js's own retry layer would only add a
+  // second retry budget and buffer every message a second time. Set it to 1
+  // to use retry policies from a service config instead.
+  "grpc.enable_retries": 0,
+  // channelz (grpc-js's debugging registry) tracks every call; off unless
+  // asked for (`channelOptions: { "grpc.enable_channelz": 1 }`).
+  "grpc.enable_channelz": 0,
 };
 
 /** How long `RunningServer.shutdown()` lets running calls finish before forcing. */
@@ -34,15 +50,16 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
  * Retry settings of every client unless its `retry` option says otherwise.
- * The retry package's own 1 s base delay suits batch jobs, not an RPC path:
- * 50 ms, doubling (with jitter) up to 2 s, at most 3 retries after the first
- * attempt. Which calls retry follows the proto (idempotency_level), and which
- * codes retry is the package's default: UNKNOWN, INTERNAL, UNAVAILABLE, CANCELLED.
+ * nice-grpc's retry middleware waits 1 s before its first retry, which suits
+ * batch jobs, not an RPC path: 50 ms, doubling (with jitter) up to 2 s, at
+ * most 3 retries after the first attempt. Which calls retry follows the proto
+ * (idempotency_level); which codes retry is nice-grpc's choice.
  */
 export const DEFAULT_RETRY = {
   retryBaseDelayMs: 50,
   retryMaxDelayMs: 2_000,
   retryMaxAttempts: 3,
+  retryableStatuses: [Status.UNKNOWN, Status.INTERNAL, Status.UNAVAILABLE, Status.CANCELLED] as readonly Status[],
 } as const;
 
 /**
@@ -57,3 +74,36 @@ export const REFUSED_STREAM_REPLAY = {
 
 /** Client keepalive with `keepalive: true`: a hung server is left within ~2 s. */
 export const DEFAULT_KEEPALIVE = { timeMs: 1_000, timeoutMs: 1_000 } as const;
+
+/**
+ * Client-side max connection age: the smallest age accepted, ms. Each recycle
+ * costs a TCP (and TLS) handshake; below a second that is churn, not balance.
+ */
+export const MIN_CLIENT_MAX_CONNECTION_AGE_MS = 1_000;
+
+/** ± jitter applied to each connection's max age, as grpc servers do: recycles do not line up. */
+export const MAX_CONNECTION_AGE_JITTER = 0.1;
+
+/**
+ * Outlier detection with `outlierDetection: true`. grpc's own defaults need
+ * 5 backends with 50 calls each per 10 s before they eject anything, and eject
+ * for 30 s; these work for a handful of backends: every second, a backend
+ * whose calls failed more than 30% of at least 20 is ejected for 5 s (10 s the
+ * second time in a row, …, at most 60 s), while fewer than half are ejected.
+ */
+export const DEFAULT_OUTLIER_DETECTION = {
+  intervalMs: 1_000,
+  baseEjectionTimeMs: 5_000,
+  maxEjectionTimeMs: 60_000,
+  maxEjectionPercent: 50,
+  failurePercentageThreshold: 30,
+  minimumHosts: 2,
+  requestVolume: 20,
+} as const;
+
+/**
+ * Messages a response stream reads ahead of its consumer. grpc-js delivers one
+ * message per read request; asking for the next while the consumer handles
+ * this one keeps the stream busy without unbounded buffering.
+ */
+export const STREAM_READ_AHEAD = 16;

@@ -1,21 +1,44 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import { type CompatServiceDefinition, createServer, type ServiceImplementation } from "nice-grpc";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
-import { checkDuration } from "./duration.js";
+import { checkDuration } from "./check.js";
 import { InvalidOptionError } from "./errors.js";
 
 /** A service to serve: a nice-grpc definition and its implementation. */
 export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
   definition: Service;
-  implementation: Partial<ServiceImplementation<Service>>;
+  implementation: ServiceImplementation<Service>;
 }
 
-/** Binds a definition to its implementation, keeping the two types in step. */
+/**
+ * Binds a definition to its implementation, keeping the two types in step.
+ * Every method of the service must be implemented: a missing one is named in
+ * an {@link InvalidOptionError}.
+ */
 export function service<Service extends CompatServiceDefinition>(
   definition: Service,
-  implementation: Partial<ServiceImplementation<Service>>,
+  implementation: ServiceImplementation<Service>,
 ): ServiceRegistration {
+  checkImplementation(definition, implementation);
   return { definition, implementation } as ServiceRegistration;
+}
+
+function checkImplementation(definition: CompatServiceDefinition, implementation: unknown): void {
+  const tsProto = "fullName" in definition && "methods" in definition;
+  const methods = Object.keys(tsProto ? (definition as { methods: object }).methods : definition);
+  const given = (typeof implementation === "object" && implementation !== null ? implementation : {}) as Record<
+    string,
+    unknown
+  >;
+  const missing = methods.filter((name) => typeof given[name] !== "function");
+  if (missing.length > 0) {
+    const name = tsProto ? (definition as { fullName: string }).fullName : "the service";
+    throw new InvalidOptionError(
+      "implementation",
+      implementation,
+      `expected a function for every method of ${name}; missing: ${missing.join(", ")}`,
+    );
+  }
 }
 
 /** Options of {@link startServer}. */
@@ -80,7 +103,10 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const address = options.address ?? "127.0.0.1:0";
   const server = createServer(serverChannelOptions(options));
-  for (const { definition, implementation } of options.services) server.add(definition, implementation as never);
+  for (const { definition, implementation } of options.services) {
+    checkImplementation(definition, implementation);
+    server.add(definition, implementation as never);
+  }
   const port = await server.listen(address, options.credentials ?? ServerCredentials.createInsecure());
   const host = address.slice(0, address.lastIndexOf(":"));
   return {

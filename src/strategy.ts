@@ -1,13 +1,13 @@
+import { checkInteger, checkOneOf } from "./check.js";
 import { DEFAULT_PICK, MAX_POOL_SIZE } from "./defaults.js";
-import { InvalidOptionError } from "./errors.js";
 
 /**
- * How a pool chooses the member channel for each call.
- * - `"roundRobin"`: members in turn.
- * - `"p2c"`: the power of two choices: of two members drawn at random, the one
- *   with fewer calls in flight (as the Finagle, Linkerd and Bigtable clients do).
+ * How a pool chooses the connection for each call.
+ * - `"p2c"`: the power of two choices: of two connections drawn at random,
+ *   the one with fewer calls in flight (as Finagle, Linkerd and Envoy do).
+ * - `"roundRobin"`: connections in turn.
  */
-export type PickPolicy = "roundRobin" | "p2c";
+export type PickPolicy = "p2c" | "roundRobin";
 
 /** One connection; on loss, re-resolve and connect to the next address. */
 export interface PickFirstStrategy {
@@ -19,7 +19,7 @@ export interface RoundRobinStrategy {
   readonly kind: "roundRobin";
 }
 
-/** `size` separate TCP connections per resolved address; calls spread over all. */
+/** `size` separate TCP connections per resolved address; each call picks one of all of them. */
 export interface PoolStrategy {
   readonly kind: "pool";
   /** Connections per resolved address. */
@@ -45,7 +45,7 @@ export interface PoolOptions {
 /**
  * One TCP connection, to the first reachable address in resolver order; when it
  * drops, the target is re-resolved and the next reachable address is used.
- * The default strategy, and the right one for many end-user clients.
+ * The default strategy, and the right one for many light clients.
  */
 export function pickFirst(): PickFirstStrategy {
   return { kind: "pickFirst" };
@@ -61,86 +61,23 @@ export function roundRobin(): RoundRobinStrategy {
 }
 
 /**
- * `size` distinct TCP connections per resolved address, calls spread over all
- * of them. Behind a single-IP L4 load balancer, each connection may land on a
- * different backend, so the load spreads over the backends too.
+ * `size` distinct TCP connections per resolved address; each call takes one of
+ * all of them (by default the less busy of two drawn at random). Behind a
+ * single-IP L4 load balancer, each connection may land on a different backend,
+ * so the load spreads over the backends too.
  *
  * @param size connections per resolved address, an integer from 1 to 1024.
  */
 export function pool(size: number, options: PoolOptions = {}): PoolStrategy {
-  return { kind: "pool", size: checkSize(size, "size"), pick: checkPick(options.pick ?? DEFAULT_PICK) };
+  return {
+    kind: "pool",
+    size: checkInteger("size", size, 1, MAX_POOL_SIZE),
+    pick: checkOneOf("pick", options.pick ?? DEFAULT_PICK, ["p2c", "roundRobin"]),
+  };
 }
 
-function checkSize(size: unknown, option: string): number {
-  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) {
-    throw new InvalidOptionError(option, size, `expected an integer from 1 to ${MAX_POOL_SIZE}`);
-  }
-  return size;
-}
-
-function checkPick(pick: unknown): PickPolicy {
-  if (pick !== "roundRobin" && pick !== "p2c") {
-    throw new InvalidOptionError("pick", pick, `expected "roundRobin" or "p2c"`);
-  }
-  return pick;
-}
-
-/**
- * The strategy part of a client's options: a strategy value, or its name with
- * `size` (and `pick`) for `"pool"`.
- */
-export type StrategyOptions =
-  | {
-      /**
-       * How calls spread over servers: `pickFirst()`, `roundRobin()`, `pool(n)`,
-       * or a name (`"pool"` then needs `size`).
-       * @default pickFirst()
-       */
-      strategy?: Strategy | "pickFirst" | "roundRobin";
-      size?: undefined;
-      pick?: undefined;
-    }
-  | {
-      strategy: "pool";
-      /** Connections per resolved address, with `strategy: "pool"`. Required. */
-      size: number;
-      /**
-       * How each call picks a connection, with `strategy: "pool"`.
-       * @default "p2c"
-       */
-      pick?: PickPolicy;
-    };
-
-/** Turns the `strategy` / `size` / `pick` options into one validated strategy. */
-export function resolveStrategy(options: StrategyOptions): Strategy {
-  const { strategy, size, pick } = options as { strategy?: unknown; size?: unknown; pick?: unknown };
-  if (strategy === "pool") {
-    if (size === undefined) {
-      throw new InvalidOptionError(
-        "size",
-        size,
-        `expected a pool size with strategy "pool" (or use strategy: pool(n))`,
-      );
-    }
-    return pool(checkSize(size, "size"), pick === undefined ? {} : { pick: checkPick(pick) });
-  }
-  if (size !== undefined) {
-    throw new InvalidOptionError("size", size, `expected no size: it is only allowed with strategy "pool"`);
-  }
-  if (pick !== undefined) {
-    throw new InvalidOptionError("pick", pick, `expected no pick: it is only allowed with strategy "pool"`);
-  }
-  if (strategy === undefined || strategy === "pickFirst") return pickFirst();
-  if (strategy === "roundRobin") return roundRobin();
-  if (isStrategy(strategy)) return strategy.kind === "pool" ? pool(strategy.size, { pick: strategy.pick }) : strategy;
-  throw new InvalidOptionError(
-    "strategy",
-    strategy,
-    `expected pickFirst(), roundRobin(), pool(n), or one of "pickFirst", "roundRobin", "pool"`,
-  );
-}
-
-function isStrategy(value: unknown): value is Strategy {
+/** @internal True for a value made by {@link pickFirst}, {@link roundRobin} or {@link pool}. */
+export function isStrategy(value: unknown): value is Strategy {
   if (typeof value !== "object" || value === null) return false;
   const kind = (value as { kind?: unknown }).kind;
   return kind === "pickFirst" || kind === "roundRobin" || kind === "pool";

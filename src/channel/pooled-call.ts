@@ -2,37 +2,24 @@ import {
   type ChannelInterface,
   type experimental,
   type Metadata,
-  status as Status,
-  type StatusObject,
+  type status as Status,
 } from "@grpc/grpc-js";
-import { takeCarriedOptions } from "./call-options.js";
-import { REFUSED_STREAM_REPLAY } from "./defaults.js";
+import { REFUSED_STREAM_REPLAY } from "../defaults.js";
+import { mayReplay, replaySoon, statusAfterClose } from "./refused-stream.js";
 
 type CallStream = experimental.CallStream;
 type Listener = Parameters<CallStream["start"]>[1];
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
 
-/** The member channel a call runs on, as the call sees it. */
-export interface CallMember {
-  createCall(...args: CreateCallArgs): CallStream;
-  /** Called when an attempt starts on this member. */
-  started(): void;
-  /** Called exactly once per started attempt, when it ends with any status. */
-  ended(): void;
-}
-
-/** The pool a call belongs to, as the call sees it. */
+/** @internal The pool a call belongs to, as the call sees it. */
 export interface CallPool {
   readonly closed: boolean;
-  /** Chooses the member for an attempt that is starting. */
-  pickMember(): CallMember;
+  /** Starts one attempt of the call on a fresh pick. */
+  attempt(...args: CreateCallArgs): CallStream;
   /** Called when a refused stream is sent again. */
   replayed(): void;
 }
-
-/** grpc-js's details for a stream the server answered with RST_STREAM REFUSED_STREAM. */
-const REFUSED_DETAILS = "Stream refused by server";
 
 interface SentMessage {
   context: MessageContext;
@@ -40,29 +27,17 @@ interface SentMessage {
 }
 
 /**
+ * @internal
  * A call of a ChannelPool.
  *
- * The real grpc-js call is made in `start()`, not in `createCall()`: only then
- * are the call's metadata known, and with them the deadline and waitForReady
- * that the SDK's middleware put in the carrier header (see call-options.ts).
- * The member is picked then too, and told when the call ends, so the pool
- * knows the calls in flight per member.
- *
- * **Refused streams are sent again, for any method.** A server that is
- * closing a connection (max connection age, shutdown) sends GOAWAY and answers
- * streams that were already on their way with RST_STREAM REFUSED_STREAM. By
- * HTTP/2's definition (RFC 9113 §8.7) such a stream was not processed: no
- * application code saw it. grpc-js retries it once by itself; under rotation
- * that is not enough. So the call keeps what it sent (up to a byte limit) and,
- * if it ends with grpc-js's refused-stream status before any response header
- * or message arrived, starts again on a fresh pick. It cannot duplicate a
- * non-idempotent call: every other failure, which the server may have
- * processed, is reported as it is, and retrying those is left to the retry
- * middleware, which does so only for idempotent methods or on request.
- *
- * When a channel closes, grpc-js ends the calls still waiting for a connection
- * with UNAVAILABLE. Those calls were never sent, and the cause is the caller's
- * own `close()`, so they end with CANCELLED instead.
+ * **Refused streams are sent again, for any method** (see refused-stream.ts):
+ * the call keeps what it sent, up to a byte limit, and if the server refused
+ * the stream unprocessed, starts again on a fresh pick, sending it all again
+ * in order. It cannot duplicate a non-idempotent call: every other failure,
+ * which the server may have processed, is reported as it is, and retrying
+ * those is left to the retry settings, which retry only idempotent methods or
+ * on request. Calls that `close()` ended before they were sent end with
+ * CANCELLED.
  */
 export class PooledCall implements CallStream {
   private call: CallStream | undefined;
@@ -71,7 +46,6 @@ export class PooledCall implements CallStream {
   private responded = false;
   private metadata: Metadata | undefined;
   private listener: Listener | undefined;
-  private deadline: CreateCallArgs[1];
   /** What was sent so far, for a replay; undefined once a replay is impossible. */
   private sent: SentMessage[] | undefined = [];
   private sentBytes = 0;
@@ -84,10 +58,7 @@ export class PooledCall implements CallStream {
   constructor(
     private readonly pool: CallPool,
     private readonly args: CreateCallArgs,
-    private readonly callNumber: number,
-  ) {
-    this.deadline = args[1];
-  }
+  ) {}
 
   start(metadata: Metadata, listener: Listener): void {
     if (this.cancelled) {
@@ -95,21 +66,15 @@ export class PooledCall implements CallStream {
       process.nextTick(() => listener.onReceiveStatus({ code, details, metadata: metadata.clone() }));
       return;
     }
-    const carried = takeCarriedOptions(metadata);
-    if (carried?.deadline !== undefined) this.deadline = carried.deadline;
-    if (carried?.waitForReady) metadata.setOptions({ ...metadata.getOptions(), waitForReady: true });
     this.metadata = metadata;
     this.listener = listener;
     this.startAttempt(metadata);
   }
 
   private startAttempt(metadata: Metadata): void {
-    const [method, , ...rest] = this.args;
-    const member = this.pool.pickMember();
-    const call = member.createCall(method, this.deadline, ...rest);
+    const call = this.pool.attempt(...this.args);
     this.call = call;
     if (this.credentials) call.setCredentials(this.credentials);
-    member.started();
     const listener = this.listener!;
     call.start(metadata, {
       onReceiveMetadata: (received) => {
@@ -123,24 +88,13 @@ export class PooledCall implements CallStream {
         listener.onReceiveMessage(message);
       },
       onReceiveStatus: (status) => {
-        member.ended();
-        if (this.canReplay(status)) return this.replay();
+        if (this.cancelled === undefined && this.sent && mayReplay(status, this.responded, this.pool.closed, this.replays)) {
+          return replaySoon(() => this.replay());
+        }
         this.sent = undefined;
-        listener.onReceiveStatus(this.closedStatus(status) ?? status);
+        listener.onReceiveStatus(statusAfterClose(status, this.responded, this.pool.closed));
       },
     });
-  }
-
-  private canReplay(status: StatusObject): boolean {
-    return (
-      status.code === Status.UNAVAILABLE &&
-      status.details === REFUSED_DETAILS &&
-      !this.responded &&
-      this.sent !== undefined &&
-      this.cancelled === undefined &&
-      !this.pool.closed &&
-      this.replays < REFUSED_STREAM_REPLAY.maxReplays
-    );
   }
 
   private replay(): void {
@@ -163,20 +117,17 @@ export class PooledCall implements CallStream {
       }
       const written = item.context.callback;
       call.sendMessageWithContext(
-        { ...item.context, callback: (...args) => (written?.(...args), next()) },
+        {
+          ...item.context,
+          callback: (...args) => {
+            written?.(...args);
+            next();
+          },
+        },
         item.message,
       );
     };
     next();
-  }
-
-  private closedStatus(status: StatusObject): StatusObject | undefined {
-    if (!this.pool.closed || this.responded || status.code !== Status.UNAVAILABLE) return undefined;
-    return {
-      ...status,
-      code: Status.CANCELLED,
-      details: `balanced-grpc: the client was closed before the call was sent (${status.details})`,
-    };
   }
 
   private started(operation: string): CallStream {
@@ -200,7 +151,7 @@ export class PooledCall implements CallStream {
       } else {
         // A replay must not report a write the caller already saw complete.
         const callback = context.callback ? once(context.callback) : undefined;
-        context = { ...context, ...(callback ? { callback } : {}) };
+        if (callback) context = { ...context, callback };
         this.sent.push({ context, message });
       }
     }
@@ -217,7 +168,7 @@ export class PooledCall implements CallStream {
     if (!this.replayQueue) call.halfClose(); // else the replay half-closes when done
   }
   getCallNumber(): number {
-    return this.call?.getCallNumber() ?? this.callNumber;
+    return this.call?.getCallNumber() ?? 0;
   }
   setCredentials(credentials: Parameters<CallStream["setCredentials"]>[0]): void {
     this.credentials = credentials;

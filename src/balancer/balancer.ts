@@ -1,0 +1,311 @@
+import { type ChannelOptions, connectivityState as State, experimental } from "@grpc/grpc-js";
+import type { BalancerSettings } from "../client-options.js";
+import { type PickPolicy } from "../strategy.js";
+import { Connection, type ConnectionStats } from "./connection.js";
+import { type Choose, chooser } from "./pick.js";
+import { Recycler } from "./recycler.js";
+import { attach, detach, type StatsSource } from "./registry.js";
+
+type Endpoint = experimental.Endpoint;
+type PickArgs = experimental.PickArgs;
+type PickResult = experimental.PickResult;
+
+/** The name of the SDK's load-balancing policy in a grpc-js service config. */
+export const BALANCER_NAME = "balanced_grpc";
+
+/** How soon to try again when a replacement connection could not be made, ms. */
+const RECYCLE_RETRY_MS = 1_000;
+
+/** @internal The policy's config, as grpc-js parses it from the service config. */
+export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
+  constructor(
+    readonly settings: BalancerSettings,
+    /** The ChannelPool this balancer reports its connections to. */
+    readonly poolId: number,
+  ) {}
+
+  getLoadBalancerName(): string {
+    return BALANCER_NAME;
+  }
+
+  toJsonObject(): object {
+    return { [BALANCER_NAME]: { ...this.settings, poolId: this.poolId } };
+  }
+
+  static createFromJson(json: unknown): BalancerConfig {
+    const { mode, size, pick, maxConnectionAgeMs, poolId } = (json ?? {}) as Record<string, unknown>;
+    if (mode !== "pickFirst" && mode !== "roundRobin" && mode !== "pool") throw new Error(`bad mode ${String(mode)}`);
+    if (!Number.isInteger(size) || (size as number) < 1) throw new Error(`bad size ${String(size)}`);
+    if (pick !== "p2c" && pick !== "roundRobin") throw new Error(`bad pick ${String(pick)}`);
+    if (maxConnectionAgeMs !== undefined && typeof maxConnectionAgeMs !== "number") throw new Error("bad age");
+    if (typeof poolId !== "number") throw new Error("bad poolId");
+    return new BalancerConfig(
+      { mode, size: size as number, pick: pick as PickPolicy, maxConnectionAgeMs: maxConnectionAgeMs as number },
+      poolId,
+    );
+  }
+}
+
+/**
+ * Picks among the ready connections and counts each call on the connection
+ * that carries it: the counts are what p2c compares and what stats() shows.
+ */
+class BalancedPicker implements experimental.Picker {
+  constructor(
+    private readonly ready: readonly Connection[],
+    private readonly choose: Choose,
+  ) {}
+
+  pick(args: PickArgs): PickResult {
+    const connection = this.ready[this.choose(this.ready)]!;
+    const result = connection.picker.pick(args);
+    if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
+    const { onCallStarted, onCallEnded } = result;
+    return {
+      pickResultType: result.pickResultType,
+      subchannel: result.subchannel,
+      status: null,
+      onCallStarted: onCallStarted ? () => (connection.started(), onCallStarted()) : connection.started,
+      onCallEnded: onCallEnded
+        ? (code, details, metadata) => (connection.ended(), onCallEnded(code, details, metadata))
+        : connection.ended,
+    };
+  }
+}
+
+/**
+ * @internal
+ * The SDK's grpc-js load-balancing policy; every strategy runs on it.
+ *
+ * - `pickFirst`: one connection, grpc-js's pick_first over every address.
+ * - `roundRobin`: one connection per resolved address, calls in turn.
+ * - `pool`: `size` connections per resolved address; each call takes one of
+ *   all of them, by p2c (the less busy of two at random) or in turn.
+ *
+ * Each connection is a grpc-js leaf policy (pick_first over its endpoint),
+ * which handles connecting, backoff and re-resolution; this class decides how
+ * many there are, which one each call takes, and, with a max connection age,
+ * when one is replaced: the replacement connects while the old one serves,
+ * takes over once ready, and the old one closes when its calls are done.
+ */
+export class Balancer implements experimental.LoadBalancer, StatsSource {
+  private serving: Connection[] = [];
+  private readonly draining = new Set<Connection>();
+  private replacing: { old: Connection; next: Connection } | undefined;
+  private settings: BalancerSettings | undefined;
+  private poolId: number | undefined;
+  private choose: Choose = chooser("roundRobin");
+  private recycler: Recycler<Connection> | undefined;
+  private options: ChannelOptions = {};
+  private resolutionNote = "";
+  private state: State = State.IDLE;
+  private updating = false;
+  private readonly changed = (connection: Connection) => this.onChange(connection);
+
+  constructor(private readonly helper: experimental.ChannelControlHelper) {}
+
+  updateAddressList(
+    endpoints: experimental.StatusOr<Endpoint[]>,
+    config: experimental.TypedLoadBalancingConfig,
+    options: ChannelOptions,
+    resolutionNote: string,
+  ): boolean {
+    if (!(config instanceof BalancerConfig)) return false;
+    this.configure(config);
+    this.options = options;
+    this.resolutionNote = resolutionNote;
+    if (!endpoints.ok) {
+      if (this.serving.length === 0) this.report(State.TRANSIENT_FAILURE, endpoints.error.details);
+      return true;
+    }
+    if (endpoints.value.length === 0) {
+      for (const connection of this.serving) this.retire(connection);
+      this.serving = [];
+      this.report(State.TRANSIENT_FAILURE, `No addresses resolved. Resolution note: ${resolutionNote}`);
+      return true;
+    }
+    this.updating = true;
+    this.serving = this.reconcile(endpoints.value);
+    this.updating = false;
+    this.recalculate();
+    return true;
+  }
+
+  exitIdle(): void {
+    for (const connection of this.serving) if (connection.state === State.IDLE) connection.exitIdle();
+  }
+
+  resetBackoff(): void {
+    // Each leaf keeps its own backoff.
+  }
+
+  destroy(): void {
+    this.recycler?.stop();
+    for (const connection of [...this.serving, ...this.draining]) connection.close();
+    this.replacing?.next.close();
+    this.serving = [];
+    this.draining.clear();
+    this.replacing = undefined;
+    if (this.poolId !== undefined) detach(this.poolId, this);
+  }
+
+  getTypeName(): string {
+    return BALANCER_NAME;
+  }
+
+  stats(): ConnectionStats[] {
+    const now = performance.now();
+    const all = [...this.serving, ...(this.replacing ? [this.replacing.next] : []), ...this.draining];
+    return all.map((connection) => connection.stats(now));
+  }
+
+  private configure({ settings, poolId }: BalancerConfig): void {
+    if (this.poolId !== poolId) {
+      if (this.poolId !== undefined) detach(this.poolId, this);
+      this.poolId = poolId;
+      attach(poolId, this);
+    }
+    const same = this.settings && JSON.stringify(this.settings) === JSON.stringify(settings);
+    if (same) return;
+    this.settings = settings;
+    this.choose = chooser(settings.pick);
+    this.recycler?.stop();
+    this.recycler =
+      settings.maxConnectionAgeMs === undefined
+        ? undefined
+        : new Recycler(settings.maxConnectionAgeMs, (connection) => this.recycle(connection));
+    if (this.recycler) for (const c of this.serving) if (c.state === State.READY) this.recycler.track(c);
+  }
+
+  /** The connections the new endpoint list needs, keeping those still wanted. */
+  private reconcile(endpoints: readonly Endpoint[]): Connection[] {
+    const { mode, size } = this.settings!;
+    if (mode === "pickFirst") {
+      // One connection over every address, in resolver order.
+      const endpoint = { addresses: endpoints.flatMap((e) => e.addresses) };
+      const current = this.serving[0];
+      if (current) {
+        current.update(endpoint, this.options);
+        return [current];
+      }
+      return [this.open(endpoint)];
+    }
+    const byEndpoint = new Map<string, Connection[]>();
+    for (const connection of this.serving) {
+      const key = experimental.endpointToString(connection.endpoint);
+      byEndpoint.set(key, [...(byEndpoint.get(key) ?? []), connection]);
+    }
+    const wanted: Connection[] = [];
+    for (const endpoint of endpoints) {
+      const key = experimental.endpointToString(endpoint);
+      const existing = byEndpoint.get(key) ?? [];
+      byEndpoint.delete(key);
+      wanted.push(...existing.slice(0, size));
+      for (const extra of existing.slice(size)) this.retire(extra);
+      for (let i = existing.length; i < size; i++) wanted.push(this.open(endpoint));
+    }
+    for (const gone of byEndpoint.values()) for (const connection of gone) this.retire(connection);
+    return wanted;
+  }
+
+  private open(endpoint: Endpoint): Connection {
+    const connection = new Connection(endpoint, this.helper, this.options, this.resolutionNote, this.changed);
+    connection.startConnecting();
+    return connection;
+  }
+
+  /** Out of the serving set: it drains, and stops counting towards its age. */
+  private retire(connection: Connection): void {
+    this.recycler?.untrack(connection);
+    if (this.replacing?.old === connection) this.abandonReplacement();
+    connection.drain();
+    if (!connection.isClosed) this.draining.add(connection);
+  }
+
+  private onChange(connection: Connection): void {
+    if (connection.role === "draining") {
+      if (connection.isClosed) this.draining.delete(connection);
+      return;
+    }
+    if (this.replacing?.next === connection) return this.onReplacementChange(connection);
+    // A connection dropped (server max age, a crash): look for backends again,
+    // as grpc-js's round_robin does; the resolver rate-limits these.
+    if (connection.previousState === State.READY && connection.state !== State.READY) {
+      this.helper.requestReresolution();
+    }
+    if (this.recycler) {
+      if (connection.state === State.READY && connection.readyAt !== undefined) this.recycler.track(connection);
+      else this.recycler.untrack(connection);
+    }
+    if (!this.updating) this.recalculate();
+  }
+
+  // --- Client-side max connection age ------------------------------------
+
+  private recycle(old: Connection): void {
+    if (!this.serving.includes(old) || old.state !== State.READY) return this.recycler?.finished();
+    const next = new Connection(old.endpoint, this.helper, this.options, this.resolutionNote, this.changed);
+    next.role = "replacement";
+    this.replacing = { old, next };
+    next.startConnecting();
+  }
+
+  private onReplacementChange(next: Connection): void {
+    const { old } = this.replacing!;
+    if (next.state === State.READY) {
+      // Ready before the old one stops taking calls: swap, then let it drain.
+      this.replacing = undefined;
+      next.role = "serving";
+      this.serving = this.serving.map((c) => (c === old ? next : c));
+      this.retire(old);
+      this.recycler?.track(next);
+      this.recycler?.finished();
+      this.helper.requestReresolution(); // a recycle also looks for new backends
+      this.recalculate();
+    } else if (next.state === State.TRANSIENT_FAILURE) {
+      this.abandonReplacement();
+      if (this.serving.includes(old)) this.recycler?.postpone(old, RECYCLE_RETRY_MS);
+      this.recycler?.finished();
+    }
+  }
+
+  private abandonReplacement(): void {
+    const replacement = this.replacing?.next;
+    this.replacing = undefined;
+    replacement?.close();
+    this.recycler?.finished();
+  }
+
+  // --- State --------------------------------------------------------------
+
+  private recalculate(): void {
+    const ready = this.serving.filter((c) => c.state === State.READY);
+    if (ready.length > 0) {
+      this.update(State.READY, new BalancedPicker(ready, this.choose), null);
+    } else if (this.serving.some((c) => c.state === State.CONNECTING)) {
+      this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
+    } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {
+      this.report(State.TRANSIENT_FAILURE, "No connection established");
+    } else {
+      this.update(State.IDLE, new experimental.QueuePicker(this), null);
+    }
+    // Every strategy but pickFirst keeps all its connections up, as grpc-js's
+    // round_robin does; pickFirst reconnects when a call needs it.
+    if (this.settings?.mode !== "pickFirst") this.exitIdle();
+  }
+
+  private report(state: State, details: string): void {
+    const lastError = this.serving.find((c) => c.error)?.error;
+    const message = `balanced-grpc: ${details}${lastError ? `; last error: ${lastError}` : ""}`;
+    this.update(state, new experimental.UnavailablePicker({ details: message }), message);
+  }
+
+  private update(state: State, picker: experimental.Picker, errorMessage: string | null): void {
+    // Connections dropped: look for backends again (rate-limited by the resolver).
+    if (this.state === State.READY && state !== State.READY) this.helper.requestReresolution();
+    this.state = state;
+    this.helper.updateState(state, picker, errorMessage);
+  }
+}
+
+experimental.registerLoadBalancerType(BALANCER_NAME, Balancer, BalancerConfig);

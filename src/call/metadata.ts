@@ -1,0 +1,22 @@
+import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
+import { Metadata } from "nice-grpc-common";
+
+/** @internal The metadata grpc-js sends for one attempt: the caller's, if any, and waitForReady. */
+export function outgoingMetadata(metadata: Metadata | undefined, waitForReady: boolean | undefined): GrpcMetadata {
+  const grpc = new GrpcMetadata();
+  if (metadata) {
+    for (const [key, values] of metadata) {
+      for (const value of values) grpc.add(key, typeof value === "string" ? value : Buffer.from(value));
+    }
+  }
+  // grpc-js honours waitForReady only as a metadata option.
+  if (waitForReady) grpc.setOptions({ waitForReady: true });
+  return grpc;
+}
+
+/** @internal grpc-js metadata as nice-grpc's, for `onHeader` and `onTrailer`. */
+export function incomingMetadata(grpc: GrpcMetadata): Metadata {
+  const metadata = Metadata();
+  for (const key of Object.keys(grpc.getMap())) metadata.set(key, grpc.get(key) as string[]);
+  return metadata;
+}

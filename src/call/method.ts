@@ -1,0 +1,93 @@
+import type { CompatServiceDefinition } from "nice-grpc";
+import type { MethodDescriptor } from "nice-grpc-common";
+import { InvalidOptionError } from "../errors.js";
+
+/** The four kinds of gRPC method. */
+export type MethodKind = "unary" | "serverStreaming" | "clientStreaming" | "bidiStreaming";
+
+/** @internal What the call engine needs to know of a method, worked out once per client. */
+export interface MethodInfo {
+  /** The client's property name, e.g. `sayHello`. */
+  readonly name: string;
+  /** The HTTP/2 path, e.g. `/helloworld.Greeter/SayHello`. */
+  readonly path: string;
+  readonly kind: MethodKind;
+  /** Marked `NO_SIDE_EFFECTS` or `IDEMPOTENT` in the proto: it retries by default. */
+  readonly idempotent: boolean;
+  /** The method as nice-grpc middleware sees it. */
+  readonly descriptor: MethodDescriptor;
+  serialize(request: unknown): Buffer;
+  deserialize(bytes: Buffer): unknown;
+}
+
+/** Names every client has besides its methods. */
+const RESERVED = ["close", "$channel"];
+
+interface AnyMethod {
+  path?: string;
+  name?: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestSerialize?(value: unknown): Uint8Array;
+  responseDeserialize?(bytes: Uint8Array): unknown;
+  requestType?: { encode(m: unknown): { finish(): Uint8Array }; fromPartial?(o: unknown): unknown };
+  responseType?: { decode(bytes: Uint8Array): unknown };
+  options?: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
+}
+
+/**
+ * @internal
+ * Reads a service definition in any form nice-grpc accepts: ts-proto's
+ * (`{ fullName, methods }`), grpc-js's, or nice-grpc's own.
+ */
+export function methodsOf(definition: CompatServiceDefinition): MethodInfo[] {
+  const tsProto = "fullName" in definition && "methods" in definition;
+  const entries = Object.entries(
+    (tsProto ? (definition as { methods: object }).methods : definition) as Record<string, AnyMethod>,
+  );
+  return entries.map(([name, method]) => {
+    if (RESERVED.includes(name)) {
+      throw new InvalidOptionError("definition", name, `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`);
+    }
+    const path = tsProto ? `/${(definition as { fullName: string }).fullName}/${method.name}` : method.path!;
+    const idempotencyLevel = method.options?.idempotencyLevel;
+    const options = method.options ?? {};
+    return {
+      name,
+      path,
+      kind: kindOf(method),
+      idempotent: idempotencyLevel === "IDEMPOTENT" || idempotencyLevel === "NO_SIDE_EFFECTS",
+      descriptor: { path, requestStream: method.requestStream, responseStream: method.responseStream, options },
+      ...(tsProto ? tsProtoCodec(method) : plainCodec(method)),
+    };
+  });
+}
+
+function kindOf({ requestStream, responseStream }: AnyMethod): MethodKind {
+  if (requestStream) return responseStream ? "bidiStreaming" : "clientStreaming";
+  return responseStream ? "serverStreaming" : "unary";
+}
+
+function tsProtoCodec(method: AnyMethod): Pick<MethodInfo, "serialize" | "deserialize"> {
+  const { encode, fromPartial } = method.requestType!;
+  const { decode } = method.responseType!;
+  // Typed clients accept partial messages (every field optional), as nice-grpc's do.
+  return {
+    serialize: fromPartial
+      ? (request) => toBuffer(encode(fromPartial(request)).finish())
+      : (request) => toBuffer(encode(request).finish()),
+    deserialize: decode,
+  };
+}
+
+function plainCodec(method: AnyMethod): Pick<MethodInfo, "serialize" | "deserialize"> {
+  return {
+    serialize: (request) => toBuffer(method.requestSerialize!(request)),
+    deserialize: (bytes) => method.responseDeserialize!(bytes),
+  };
+}
+
+/** grpc-js sends Buffers; a Uint8Array's bytes become one without a copy. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,49 @@
+import { status as Status, type StatusObject } from "@grpc/grpc-js";
+import { REFUSED_STREAM_REPLAY } from "../defaults.js";
+
+/** grpc-js's details for a stream the server answered with RST_STREAM REFUSED_STREAM. */
+const REFUSED_DETAILS = "Stream refused by server";
+
+/**
+ * @internal
+ * Whether a call that ended with `status` may be sent again. A server that is
+ * closing a connection (max connection age, shutdown) sends GOAWAY and answers
+ * streams already on their way with RST_STREAM REFUSED_STREAM. By HTTP/2's
+ * definition (RFC 9113 §8.7) such a stream was not processed: no application
+ * code saw it, so sending it again is safe for any method. Only if nothing
+ * of the response arrived, the client is open, and `replays` is under the cap.
+ */
+export function mayReplay(status: StatusObject, responded: boolean, closed: boolean, replays: number): boolean {
+  return (
+    status.code === Status.UNAVAILABLE &&
+    status.details === REFUSED_DETAILS &&
+    !responded &&
+    !closed &&
+    replays < REFUSED_STREAM_REPLAY.maxReplays
+  );
+}
+
+/**
+ * @internal
+ * Runs a replay on the next turn of the event loop: the refused stream and
+ * the GOAWAY that caused it arrive together, and by then grpc-js has taken
+ * the closing connection out of the pick, so the replay lands on another.
+ */
+export function replaySoon(replay: () => void): void {
+  setImmediate(replay);
+}
+
+/**
+ * @internal
+ * When a channel closes, grpc-js ends the calls still waiting for a connection
+ * with UNAVAILABLE. Those calls were never sent, and the cause is the caller's
+ * own `close()`: they end with CANCELLED instead.
+ */
+export function statusAfterClose(status: StatusObject, responded: boolean, closed: boolean): StatusObject {
+  if (!closed || responded || status.code !== Status.UNAVAILABLE) return status;
+  return {
+    ...status,
+    code: Status.CANCELLED,
+    details: `balanced-grpc: the client was closed before the call was sent (${status.details})`,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Option checks. One contract: each returns the value it was given when it is
+ * valid, and throws an {@link InvalidOptionError} naming the option and the
+ * value when it is not.
+ *
+ * @internal
+ */
+import { InvalidOptionError } from "./errors.js";
+
+/** Largest timer Node accepts, ms (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A whole number of milliseconds from `min` to the largest timer. */
+export function checkDuration(option: string, value: unknown, min = 0): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_TIMER_MS) {
+    throw new InvalidOptionError(option, value, `expected a whole number of milliseconds from ${min} to ${MAX_TIMER_MS}`);
+  }
+  return value;
+}
+
+/** An integer from `min` to `max`. */
+export function checkInteger(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, value, `expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** A whole number from 0, or `Infinity`. */
+export function checkCount(option: string, value: unknown): number {
+  if (typeof value !== "number" || !(value === Infinity || (Number.isInteger(value) && value >= 0))) {
+    throw new InvalidOptionError(option, value, "expected a whole number, 0 or more, or Infinity");
+  }
+  return value;
+}
+
+/** One of a few strings; `expected` describes them when a plain list would not. */
+export function checkOneOf<const T extends string>(
+  option: string,
+  value: unknown,
+  allowed: readonly T[],
+  expected = allowed.map((a) => JSON.stringify(a)).join(" or "),
+): T {
+  if (!allowed.includes(value as T)) throw new InvalidOptionError(option, value, `expected ${expected}`);
+  return value as T;
+}
+
+/** A plain object (not null, not an array), or undefined. */
+export function checkObject(option: string, value: unknown, expected: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(option, value, expected);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,408 @@
+import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
+import type { CallOptions, ClientMiddleware, CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
+import type { Status } from "nice-grpc-common";
+import type { RetryOptions, SdkCallOptions } from "./call/call-options.js";
+import { checkCount, checkDuration, checkInteger, checkObject, checkOneOf } from "./check.js";
+import {
+  DEFAULT_CHANNEL_OPTIONS,
+  DEFAULT_KEEPALIVE,
+  DEFAULT_OUTLIER_DETECTION,
+  DEFAULT_PICK,
+  DEFAULT_RETRY,
+  DEFAULT_STRATEGY,
+  MAX_POOL_SIZE,
+  MIN_CLIENT_MAX_CONNECTION_AGE_MS,
+} from "./defaults.js";
+import { InvalidOptionError } from "./errors.js";
+import { isStrategy, type PickPolicy, pickFirst, pool, roundRobin, type Strategy } from "./strategy.js";
+import { validateTarget } from "./target.js";
+
+/** Options of `createChannel`, shared by every client factory. */
+export interface ChannelSettings {
+  /**
+   * Transport security: grpc-js `ChannelCredentials`, e.g.
+   * `credentials.createSsl(ca, key, cert)` for TLS or mutual TLS.
+   * @default credentials.createInsecure()
+   */
+  credentials?: ChannelCredentials;
+  /**
+   * grpc-js channel options, merged over the SDK's defaults. A
+   * `grpc.service_config` may set method configs but no load-balancing
+   * policy: the strategy is the policy.
+   * @default {}
+   */
+  channelOptions?: ChannelOptions;
+  /**
+   * Ping each connection while calls are open, and drop it when a ping is not
+   * answered in time: a hung server (stopped process, dead network path) is
+   * then left within `timeMs + timeoutMs` instead of stalling calls until
+   * their deadlines. `true` means `{ timeMs: 1000, timeoutMs: 1000 }`.
+   *
+   * Off by default because servers limit how often clients may ping: grpc-go
+   * and gRPC C++ allow one ping per 5 minutes unless configured otherwise, and
+   * answer more with GOAWAY "too_many_pings". Enable it only against servers
+   * that permit it; grpc-js servers, including `startServer`, do.
+   * @default false
+   */
+  keepalive?: boolean | KeepaliveSettings;
+  /**
+   * Replace each connection after this many ms (±10% jitter): a new
+   * connection is opened and ready before the old one stops taking calls; the
+   * old one closes once its calls are done; one connection of the client
+   * recycles at a time. Behind an L4 load balancer this moves the client onto
+   * backends added since, with no help from the servers (the servers' own
+   * max connection age does the same from their side). At least 1000.
+   * @default undefined (connections are kept)
+   */
+  maxConnectionAge?: number;
+  /**
+   * Eject a backend whose calls fail, for a while, and bring it back after:
+   * grpc's outlier detection, with defaults for a handful of backends. `true`
+   * uses every default of {@link OutlierDetectionSettings}. Every call status
+   * other than OK counts as a failure, including calls the client cancels.
+   * @default false
+   */
+  outlierDetection?: boolean | OutlierDetectionSettings;
+}
+
+/** Client keepalive pings; see {@link ChannelSettings.keepalive}. */
+export interface KeepaliveSettings {
+  /**
+   * Time between pings, ms.
+   * @default 1000
+   */
+  timeMs?: number;
+  /**
+   * Time to wait for a ping's answer before dropping the connection, ms.
+   * @default 1000
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * Outlier detection; see {@link ChannelSettings.outlierDetection}. Every
+ * `intervalMs`, each backend (resolved address) that served at least
+ * `requestVolume` calls in the interval, and failed more than
+ * `failurePercentageThreshold` percent of them, is ejected: it gets no calls
+ * for `baseEjectionTimeMs` times the number of consecutive ejections, at most
+ * `maxEjectionTimeMs`. Checks run only while `minimumHosts` backends have that
+ * volume, and eject only while fewer than `maxEjectionPercent` percent of the
+ * backends are ejected.
+ */
+export interface OutlierDetectionSettings {
+  /**
+   * How often backends are checked, ms.
+   * @default 1000
+   */
+  intervalMs?: number;
+  /**
+   * How long a first ejection lasts, ms.
+   * @default 5000
+   */
+  baseEjectionTimeMs?: number;
+  /**
+   * Longest ejection, ms.
+   * @default 60000
+   */
+  maxEjectionTimeMs?: number;
+  /**
+   * Eject only while fewer than this percentage of backends are ejected.
+   * @default 50
+   */
+  maxEjectionPercent?: number;
+  /**
+   * Percentage of failed calls above which a backend is ejected.
+   * @default 30
+   */
+  failurePercentageThreshold?: number;
+  /**
+   * Backends that must have `requestVolume` calls in an interval for the check to run.
+   * @default 2
+   */
+  minimumHosts?: number;
+  /**
+   * Calls a backend must have served in the interval to be judged.
+   * @default 20
+   */
+  requestVolume?: number;
+}
+
+/**
+ * The strategy part of a client's options: a strategy value, or its name with
+ * `size` (and `pick`) for `"pool"`.
+ */
+export type StrategyOptions =
+  | {
+      /**
+       * How calls spread over servers: `pickFirst()`, `roundRobin()`, `pool(n)`,
+       * or a name (`"pool"` then needs `size`).
+       * @default pickFirst()
+       */
+      strategy?: Strategy | "pickFirst" | "roundRobin";
+      size?: undefined;
+      pick?: undefined;
+    }
+  | {
+      strategy: "pool";
+      /** Connections per resolved address, with `strategy: "pool"`. Required. */
+      size: number;
+      /**
+       * How each call picks a connection, with `strategy: "pool"`.
+       * @default "p2c"
+       */
+      pick?: PickPolicy;
+    };
+
+/** Retry settings for a whole client; the same names as the per-call retry options. */
+export type RetrySettings = Pick<
+  RetryOptions,
+  "retryBaseDelayMs" | "retryMaxDelayMs" | "retryMaxAttempts" | "retryableStatuses"
+>;
+
+/**
+ * Call options applied to every call unless the call sets its own: `"*"` for
+ * every method, or a method's name (typed by the service) for that method.
+ */
+export type SdkDefaultCallOptions<Service extends CompatServiceDefinition> = {
+  [Method in keyof NormalizedServiceDefinition<Service> | "*"]?: CallOptions & SdkCallOptions;
+};
+
+/** Options of every `create<Service>Client` factory and of `createServiceClient`. */
+export type ClientOptions<Service extends CompatServiceDefinition = CompatServiceDefinition> = ChannelSettings &
+  StrategyOptions & {
+    /**
+     * Where the servers are: `host:port`, `dns:///host:port`,
+     * `dns://dns-server:53/host:port`, `ipv4:a:p,b:p`, `ipv6:[a]:p`, `unix:path`.
+     * Required; checked when the client is made.
+     */
+    target: string;
+    /**
+     * Your nice-grpc client middleware, outermost first: `[a, b]` runs `a`,
+     * which calls `b`, which calls the SDK's call engine (deadline, retry,
+     * the connection). Each runs once per call and sees the call's final
+     * outcome, after any retries; streaming calls pass through them too.
+     * @default []
+     */
+    // biome-ignore lint/suspicious/noExplicitAny: middleware of any call options composes here, as in nice-grpc
+    middleware?: readonly ClientMiddleware<any, any>[];
+    /**
+     * Call options for every call (`"*"`) or per method, e.g.
+     * `{ "*": { deadline: 2_000 }, sayHello: { retryMaxAttempts: 5 } }`.
+     * A call's own options win over these.
+     * @default {}
+     */
+    defaultCallOptions?: SdkDefaultCallOptions<Service>;
+    /**
+     * Retry settings for the client, or `false` for no retries at all
+     * (then no call retries, whatever its options). Methods marked
+     * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` retry by default;
+     * others only with `retry: true` on the call.
+     * @default { retryBaseDelayMs: 50, retryMaxDelayMs: 2000, retryMaxAttempts: 3 }
+     */
+    retry?: RetrySettings | false;
+  };
+
+/** @internal The load-balancing policy a channel runs: the strategy, and how it recycles. */
+export interface BalancerSettings {
+  mode: Strategy["kind"];
+  /** Connections per resolved address (1 unless `pool`). */
+  size: number;
+  pick: PickPolicy;
+  maxConnectionAgeMs: number | undefined;
+}
+
+/** @internal Everything a channel is made of, checked and with every default applied. */
+export interface ResolvedChannelSettings {
+  target: string;
+  strategy: Strategy;
+  credentials: ChannelCredentials;
+  /** grpc-js channel options, without the load-balancing config. */
+  channelOptions: ChannelOptions;
+  /** The user's service config without a load-balancing config (parsed), or undefined. */
+  serviceConfig: Record<string, unknown> | undefined;
+  balancer: BalancerSettings;
+  /** grpc-js `outlier_detection` config (without its child policy), or undefined. */
+  outlierDetection: Record<string, unknown> | undefined;
+}
+
+/** @internal Retry settings of a client with every default applied. */
+export interface ResolvedRetrySettings {
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  retryMaxAttempts: number;
+  retryableStatuses: readonly Status[];
+}
+
+/** @internal A client's options, checked, with every default applied. */
+export interface ResolvedClientSettings {
+  channel: ResolvedChannelSettings;
+  // biome-ignore lint/suspicious/noExplicitAny: see ClientOptions.middleware
+  middleware: readonly ClientMiddleware<any, any>[];
+  /** Per method name, and `"*"`. */
+  defaultCallOptions: Readonly<Record<string, CallOptions & SdkCallOptions>>;
+  retry: ResolvedRetrySettings | false;
+}
+
+/**
+ * @internal
+ * Checks a client's options in one pass and applies every default: the one
+ * place that reads `ClientOptions`.
+ */
+export function resolveClientOptions(options: unknown): ResolvedClientSettings {
+  const o = checkObject("options", options, "expected an object with at least a target") ?? fail();
+  return {
+    channel: resolveChannelSettings(o.target, resolveStrategy(o), o as ChannelSettings),
+    middleware: resolveMiddleware(o.middleware),
+    defaultCallOptions: (checkObject("defaultCallOptions", o.defaultCallOptions, "expected an object of call options by method name") ??
+      {}) as ResolvedClientSettings["defaultCallOptions"],
+    retry: resolveRetry(o.retry),
+  };
+
+  function fail(): never {
+    throw new InvalidOptionError("options", options, "expected an object with at least a target");
+  }
+}
+
+/** @internal Checks the channel part of the options; `createChannel` and every client use it. */
+export function resolveChannelSettings(
+  target: unknown,
+  strategy: Strategy,
+  settings: ChannelSettings,
+): ResolvedChannelSettings {
+  const channelOptions = (checkObject(
+    "channelOptions",
+    settings.channelOptions,
+    "expected an object of grpc-js channel options",
+  ) ?? {}) as ChannelOptions;
+  const { "grpc.service_config": serviceConfig, ...userOptions } = channelOptions;
+  const maxAge = settings.maxConnectionAge;
+  return {
+    target: validateTarget(target),
+    strategy,
+    credentials: settings.credentials ?? grpcCredentials.createInsecure(),
+    channelOptions: { ...DEFAULT_CHANNEL_OPTIONS, ...userOptions, ...resolveKeepalive(settings.keepalive) },
+    serviceConfig: parseServiceConfig(serviceConfig),
+    balancer: {
+      mode: strategy.kind,
+      size: strategy.kind === "pool" ? strategy.size : 1,
+      pick: strategy.kind === "pool" ? strategy.pick : "roundRobin",
+      maxConnectionAgeMs:
+        maxAge === undefined ? undefined : checkDuration("maxConnectionAge", maxAge, MIN_CLIENT_MAX_CONNECTION_AGE_MS),
+    },
+    outlierDetection: resolveOutlierDetection(settings.outlierDetection),
+  };
+}
+
+/**
+ * @internal
+ * The `strategy` / `size` / `pick` options as one strategy. The strategy is
+ * named first: a wrong name is reported as such, not as a missing size.
+ */
+export function resolveStrategy(options: { strategy?: unknown; size?: unknown; pick?: unknown }): Strategy {
+  const { strategy = DEFAULT_STRATEGY, size, pick } = options;
+  if (isStrategy(strategy)) {
+    if (size !== undefined) throw new InvalidOptionError("size", size, "expected no size with a strategy value");
+    if (pick !== undefined) throw new InvalidOptionError("pick", pick, "expected no pick with a strategy value");
+    return strategy.kind === "pool" ? pool(strategy.size, { pick: strategy.pick }) : strategy;
+  }
+  const name = checkOneOf(
+    "strategy",
+    strategy,
+    ["pickFirst", "roundRobin", "pool"],
+    'pickFirst(), roundRobin(), pool(n), or one of "pickFirst", "roundRobin", "pool"',
+  );
+  if (name === "pool") {
+    if (size === undefined) {
+      throw new InvalidOptionError("size", size, `expected a pool size with strategy "pool" (or use strategy: pool(n))`);
+    }
+    return pool(checkInteger("size", size, 1, MAX_POOL_SIZE), { pick: (pick ?? DEFAULT_PICK) as PickPolicy });
+  }
+  if (size !== undefined) {
+    throw new InvalidOptionError("size", size, `expected no size: it is only allowed with strategy "pool"`);
+  }
+  if (pick !== undefined) {
+    throw new InvalidOptionError("pick", pick, `expected no pick: it is only allowed with strategy "pool"`);
+  }
+  return name === "pickFirst" ? pickFirst() : roundRobin();
+}
+
+function resolveKeepalive(keepalive: unknown): ChannelOptions {
+  if (keepalive === undefined || keepalive === false) return {};
+  const settings =
+    keepalive === true ? {} : checkObject("keepalive", keepalive, "expected true, false or { timeMs, timeoutMs }");
+  return {
+    "grpc.keepalive_time_ms": checkDuration("keepalive.timeMs", settings?.timeMs ?? DEFAULT_KEEPALIVE.timeMs, 1),
+    "grpc.keepalive_timeout_ms": checkDuration(
+      "keepalive.timeoutMs",
+      settings?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs,
+      1,
+    ),
+  };
+}
+
+function parseServiceConfig(serviceConfig: unknown): Record<string, unknown> | undefined {
+  if (serviceConfig === undefined) return undefined;
+  const option = 'channelOptions["grpc.service_config"]';
+  let config: unknown;
+  try {
+    config = JSON.parse(String(serviceConfig));
+  } catch {
+    throw new InvalidOptionError(option, serviceConfig, "expected a JSON service config");
+  }
+  const parsed = checkObject(option, config, "expected a JSON object") ?? {};
+  if ("loadBalancingConfig" in parsed || "loadBalancingPolicy" in parsed) {
+    throw new InvalidOptionError(
+      option,
+      serviceConfig,
+      "expected no load-balancing config: the strategy is the policy (use strategy, maxConnectionAge, outlierDetection)",
+    );
+  }
+  return parsed;
+}
+
+function resolveOutlierDetection(value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined || value === false) return undefined;
+  const given = value === true ? {} : checkObject("outlierDetection", value, "expected true, false or settings");
+  const setting = <K extends keyof OutlierDetectionSettings>(key: K): number =>
+    (given?.[key] ?? DEFAULT_OUTLIER_DETECTION[key]) as number;
+  const ms = (key: keyof OutlierDetectionSettings, min = 1) =>
+    `${checkDuration(`outlierDetection.${key}`, setting(key), min) / 1000}s`;
+  const percent = (key: keyof OutlierDetectionSettings) =>
+    checkInteger(`outlierDetection.${key}`, setting(key), 0, 100);
+  return {
+    interval: ms("intervalMs"),
+    base_ejection_time: ms("baseEjectionTimeMs"),
+    max_ejection_time: ms("maxEjectionTimeMs"),
+    max_ejection_percent: percent("maxEjectionPercent"),
+    failure_percentage_ejection: {
+      threshold: percent("failurePercentageThreshold"),
+      enforcement_percentage: 100,
+      minimum_hosts: checkInteger("outlierDetection.minimumHosts", setting("minimumHosts"), 1, 1_000_000),
+      request_volume: checkInteger("outlierDetection.requestVolume", setting("requestVolume"), 1, 1_000_000),
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see ClientOptions.middleware
+function resolveMiddleware(middleware: unknown): readonly ClientMiddleware<any, any>[] {
+  if (middleware === undefined) return [];
+  if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
+    throw new InvalidOptionError("middleware", middleware, "expected an array of nice-grpc client middleware functions");
+  }
+  return middleware;
+}
+
+function resolveRetry(retry: unknown): ResolvedRetrySettings | false {
+  if (retry === false) return false;
+  const given = checkObject("retry", retry, "expected retry settings or false") ?? {};
+  const statuses = given.retryableStatuses ?? DEFAULT_RETRY.retryableStatuses;
+  if (!Array.isArray(statuses) || statuses.some((s) => !Number.isInteger(s))) {
+    throw new InvalidOptionError("retry.retryableStatuses", statuses, "expected an array of status codes");
+  }
+  return {
+    retryBaseDelayMs: checkDuration("retry.retryBaseDelayMs", given.retryBaseDelayMs ?? DEFAULT_RETRY.retryBaseDelayMs),
+    retryMaxDelayMs: checkDuration("retry.retryMaxDelayMs", given.retryMaxDelayMs ?? DEFAULT_RETRY.retryMaxDelayMs),
+    retryMaxAttempts: checkCount("retry.retryMaxAttempts", given.retryMaxAttempts ?? DEFAULT_RETRY.retryMaxAttempts),
+    retryableStatuses: statuses,
+  };
+}
