@@ -1,15 +1,38 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The harness, tests and examples import the library by its package name,
+    // as users do; here it maps to the sources (tsconfig.json's "paths" does
+    // the same for tsc and tsx).
+    alias: [
+      { find: /^balanced-grpc$/, replacement: src("index.ts") },
+      { find: /^balanced-grpc\/wire$/, replacement: src("wire.ts") },
+    ],
+  },
   test: {
     // Real servers on loopback; a loaded 2-core CI machine needs slack.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
+      // One mechanism at a time, against fakes: seconds in all.
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000 } },
+      // Compile-time checks of the public types, run by vitest's type checker.
       {
         extends: true,
-        test: { name: "main", include: ["test/**/*.test.ts"], exclude: ["test/dns/**"] },
+        test: {
+          name: "types",
+          include: [],
+          typecheck: { enabled: true, only: true, include: ["test/types/**/*.test-d.ts"], tsconfig: "tsconfig.json" },
+        },
       },
+      // Real servers in this process, on 127.0.0.1–3.
+      { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
+      // Real processes: backends that crash or hang, the command, the demo, codegen, the packed package.
+      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
       {
         // grpc-js uses a DNS server named in the target (dns://127.0.0.1:P/…)
         // only with this set before it loads, and then no longer resolves

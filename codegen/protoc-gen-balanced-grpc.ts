@@ -4,42 +4,16 @@
  * `<file>_sdk.ts` beside ts-proto's output with a typed factory
  * `create<Service>Client(options)` and a `<Service>SdkClient` type.
  *
- * The factories only bind a service definition to `createServiceClient`: all
- * strategy and middleware logic stays hand-written in the SDK, so regenerating
- * never changes behaviour.
+ * The factories only bind a service definition to `createServiceClient`,
+ * imported from `balanced-grpc`: all strategy and call logic stays in the
+ * SDK, so regenerating never changes behaviour.
  *
- * Options:
- * - `sdk_import`: where `createServiceClient` is imported from. Default
- *   `balanced-grpc`. A value starting with `.` is a path relative to the
- *   output root (this repository uses `../src/client.js`) and is rewritten
- *   relative to each generated file.
+ * Run it through `balanced-grpc generate`, or from your own buf.gen.yaml with
+ * `opt: target=ts` beside ts-proto (see the README).
  */
 import { posix } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type GeneratedFile, getComments, runNodeJs, type Schema } from "@bufbuild/protoplugin";
-
-interface Options {
-  sdkImport: string;
-}
-
-function parseOptions(raw: { key: string; value: string }[]): Options {
-  const options: Options = { sdkImport: "balanced-grpc" };
-  for (const { key, value } of raw) {
-    if (key === "sdk_import" && value !== "") {
-      options.sdkImport = value;
-    } else {
-      throw new Error(`protoc-gen-balanced-grpc: unknown option "${key}=${value}" (known: sdk_import)`);
-    }
-  }
-  return options;
-}
-
-/** The specifier one generated file uses to reach the SDK. */
-function sdkSpecifier(sdkImport: string, generatedFile: string): string {
-  if (!sdkImport.startsWith(".")) return sdkImport;
-  const relative = posix.relative(posix.dirname(generatedFile), sdkImport);
-  return relative.startsWith(".") ? relative : `./${relative}`;
-}
 
 function printService(f: GeneratedFile, service: DescService): void {
   const name = service.name;
@@ -66,15 +40,13 @@ function printService(f: GeneratedFile, service: DescService): void {
   f.print();
 }
 
-function generateTs(schema: Schema<Options>): void {
+function generateTs(schema: Schema): void {
   for (const file of schema.files) {
     if (file.services.length === 0) continue;
     const path = `${file.name}_sdk.ts`;
     const f = schema.generateFile(path);
     f.preamble(file);
-    f.print(
-      `import { createServiceClient, type ClientOptions, type SdkClient } from "${sdkSpecifier(schema.options.sdkImport, path)}";`,
-    );
+    f.print(`import { type ClientOptions, createServiceClient, type SdkClient } from "balanced-grpc";`);
     const definitions = file.services.map((s) => `${s.name}Definition`).join(", ");
     f.print(`import { ${definitions} } from "./${posix.basename(file.name)}.js";`);
     f.print();
@@ -86,7 +58,6 @@ runNodeJs(
   createEcmaScriptPlugin({
     name: "protoc-gen-balanced-grpc",
     version: "v0.1.0",
-    parseOptions,
     generateTs,
   }),
 );

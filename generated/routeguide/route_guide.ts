@@ -5,8 +5,8 @@
 // source: routeguide/route_guide.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { CallContext, CallOptions } from "nice-grpc-common";
+import { BinaryReader, BinaryWriter } from "balanced-grpc/wire";
+import type { CallContext, CallOptions } from "balanced-grpc";
 
 export const protobufPackage = "routeguide";
 
