@@ -1,33 +1,28 @@
 // Zero-loss rotation: servers close every connection after MAX_AGE_MS (grace
-// GRACE_MS) while CALLS unary calls run at concurrency CONCURRENCY, for each
-// strategy. Prints failures by code and details. Servers in another process.
+// GRACE_MS) while CALLS unary calls run at CONCURRENCY, for each strategy.
+// Prints failures by code and details, and the refused streams sent again.
+// Servers run in other processes.
+
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
+import { spawnBackends } from "../harness/backend-group.js";
 import { runCalls } from "../harness/load.js";
-import { spawnServers } from "../harness/spawn-servers.js";
+import { strategies } from "../harness/strategies.js";
 import { table } from "../harness/table.js";
-import { pickFirst, pool, roundRobin, type Strategy } from "../src/strategy.js";
 import { report } from "./output.js";
 
 const CALLS = Number(process.env.CALLS ?? 30_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
 const MAX_AGE_MS = Number(process.env.MAX_AGE_MS ?? 200);
 const GRACE_MS = Number(process.env.GRACE_MS ?? 1000);
-const RETRY = process.env.RETRY !== "0";
+const RETRY = process.env.RETRY === "1";
 
-const strategies: [string, Strategy][] = [
-  ["pickFirst()", pickFirst()],
-  ["roundRobin()", roundRobin()],
-  ["pool(4)", pool(4)],
-];
-
-const servers = await spawnServers({ MAX_AGE_MS: String(MAX_AGE_MS), GRACE_MS: String(GRACE_MS) });
-const target = `ipv4:${servers.addresses.join(",")}`;
+const backends = await spawnBackends(3, { maxConnectionAge: MAX_AGE_MS, maxConnectionAgeGrace: GRACE_MS });
 const results = [];
 try {
-  for (const [name, strategy] of strategies) {
-    // The SDK's retry middleware is off unless RETRY=1: this measures the
-    // channel, where a refused stream is retried for any method.
-    const client = createGreeterClient({ target, strategy, ...(RETRY ? {} : { retry: false }) });
+  for (const [name, strategy] of strategies(4)) {
+    // Retries are off unless RETRY=1: this measures the channel, where a
+    // refused stream is sent again for any method.
+    const client = createGreeterClient({ target: backends.target, strategy, ...(RETRY ? {} : { retry: false }) });
     const started = performance.now();
     const { ok, failed } = await runCalls(CALLS, CONCURRENCY, () => client.sayHello({ name: "rotation" }));
     const seconds = (performance.now() - started) / 1000;
@@ -50,12 +45,12 @@ try {
     });
   }
 } finally {
-  await servers.stop();
+  await Promise.all(backends.list.map((b) => b.stop()));
 }
 report(
   "rotation",
   [
-    `Max connection age ${MAX_AGE_MS} ms, grace ${GRACE_MS} ms, 3 backends; ${CALLS} SayHello calls at c=${CONCURRENCY}; SDK retry middleware ${RETRY ? "on" : "off"}`,
+    `Max connection age ${MAX_AGE_MS} ms, grace ${GRACE_MS} ms, 3 backends; ${CALLS} SayHello calls at c=${CONCURRENCY}; retries ${RETRY ? "on" : "off"}`,
     table(
       ["strategy", "calls", "failures", "refused streams sent again", "calls/s", "failure reasons"],
       results.map((r) => [
@@ -68,5 +63,5 @@ report(
       ]),
     ),
   ].join("\n"),
-  { maxAgeMs: MAX_AGE_MS, graceMs: GRACE_MS, concurrency: CONCURRENCY, retryMiddleware: RETRY, results },
+  { maxAgeMs: MAX_AGE_MS, graceMs: GRACE_MS, concurrency: CONCURRENCY, retry: RETRY, results },
 );

@@ -1,9 +1,11 @@
-import { median, runLoad } from "../harness/load.js";
-import { startServeProcess } from "../harness/serve-process.js";
+import { cpus } from "node:os";
+import { spawnBackend } from "../harness/backend-process.js";
+import { type BenchServer, buildGoServer, startListeningProcess } from "../harness/go-server.js";
+import { median } from "../harness/load.js";
+import { strategies } from "../harness/strategies.js";
 import { table } from "../harness/table.js";
-import { pickFirst, pool, roundRobin } from "../src/strategy.js";
-import { type BenchClient, plainNiceGrpc, rawGrpcJs, sdk, sdkWithoutMiddleware } from "./clients.js";
-import { pickCost } from "./pick-cost.js";
+import { type BenchClient, bareCall, plainNiceGrpc, rawGrpcJs, sdk, type Variant } from "./clients.js";
+import { type Cell, measure } from "./measure.js";
 import { measureRss } from "./rss.js";
 
 /** Options of the `bench` command. */
@@ -14,165 +16,316 @@ export interface BenchOptions {
   durationMs: number;
   concurrencies: number[];
   poolSizes: number[];
+  /** Use a Node server even when Go is available. */
+  nodeServer: boolean;
+  /** Unary at the top concurrency only, no streaming, no RSS: a smoke run. */
+  quick: boolean;
   json: boolean;
 }
 
-const STREAM_FEATURES = 1_000;
-const RECTANGLE = {
-  lo: { latitude: 390_000_000, longitude: -760_000_000 },
-  hi: { latitude: 410_000_000, longitude: -730_000_000 },
-};
+/** Messages per streaming call. */
+const STREAM_MESSAGES = 1_000;
+/** Streams in flight in the streaming cells. */
+const STREAM_CONCURRENCY = 10;
+const DEADLINE_MS = 10_000;
+
+const DEFAULT: Variant = { label: "default" };
+const WITH_DEADLINE: Variant = { label: "deadline on every call", deadlineMs: DEADLINE_MS };
+const WITH_MIDDLEWARE: Variant = { label: "one pass-through middleware", middleware: true };
+
+type Kind = "unary" | "serverStream" | "clientStream" | "bidi";
+const KINDS: Kind[] = ["serverStream", "clientStream", "bidi"];
+
+interface Subject {
+  client: Pick<BenchClient, "name" | "unary" | "close"> & Partial<BenchClient>;
+  strategy: string;
+  /** "raw grpc-js", "SDK", or a reference client. */
+  library: string;
+  variant: string;
+}
 
 /**
- * Side by side in one run, the server in its own process: raw grpc-js and
- * plain nice-grpc on one channel against the SDK's strategies, with and
- * without the default middleware, at each concurrency; server-streaming
- * messages/s; the pool's pick cost; client RSS per pooled connection.
- * Speed is reported, never asserted.
+ * The client benchmark: raw grpc-js (grpc-js's own client with the same load
+ * balancing and connection count) against the SDK, per strategy, side by
+ * side in one run, interleaved (A B A B …), medians over rounds; against a
+ * server that is not the bottleneck (Go, built here when Go is installed).
+ * Speed is reported, never asserted: it prints tables and one JSON line.
  */
 export async function runBench(options: BenchOptions): Promise<void> {
   const log = (line = "") => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const server = await startServeProcess("127.0.0.1", 0, ["--route-features", String(STREAM_FEATURES)]);
+  const server = await startServer(options.nodeServer, log);
   const target = server.address;
-  const makers: (() => BenchClient)[] = [
-    () => rawGrpcJs(target),
-    () => plainNiceGrpc(target),
-    () => sdk(target, "SDK pickFirst()", pickFirst()),
-    () => sdkWithoutMiddleware(target, "SDK pickFirst(), no middleware", pickFirst()),
-    () => sdk(target, "SDK roundRobin()", roundRobin()),
-    () => sdkWithoutMiddleware(target, "SDK roundRobin(), no middleware", roundRobin()),
-    () => sdk(target, "SDK pool(4), pick p2c", pool(4, { pick: "p2c" })),
-    () => sdkWithoutMiddleware(target, "SDK pool(4), pick p2c, no middleware", pool(4, { pick: "p2c" })),
-    () => sdk(target, "SDK pool(4), pick roundRobin", pool(4, { pick: "roundRobin" })),
-    () => sdkWithoutMiddleware(target, "SDK pool(4), pick roundRobin, no middleware", pool(4, { pick: "roundRobin" })),
-  ];
-  const clients = makers.map((make) => make());
-  const unary = new Map<string, number[]>(); // `${client}@${c}` → calls/s per round
-  const streaming = new Map<string, number[]>(); // client → messages/s per round
-  const streamClients = [clients[0]!, clients[1]!, clients[6]!];
+  const top = Math.max(...options.concurrencies);
+  const concurrencies = options.quick ? [top] : options.concurrencies;
+  const subjects: Subject[] = [];
+  for (const [name, strategy] of strategies(4)) {
+    for (const variant of [DEFAULT, WITH_DEADLINE, WITH_MIDDLEWARE]) {
+      if (variant !== WITH_MIDDLEWARE) {
+        subjects.push(
+          subject(
+            rawGrpcJs(target, strategy, `raw grpc-js ${name}, ${variant.label}`, variant),
+            name,
+            "raw grpc-js",
+            variant,
+          ),
+        );
+      }
+      subjects.push(subject(sdk(target, strategy, `SDK ${name}, ${variant.label}`, variant), name, "SDK", variant));
+    }
+  }
+  subjects.push({
+    client: bareCall(target),
+    strategy: "pickFirst()",
+    library: "bare createCall",
+    variant: DEFAULT.label,
+  });
+  subjects.push({
+    client: plainNiceGrpc(target),
+    strategy: "pickFirst()",
+    library: "nice-grpc",
+    variant: DEFAULT.label,
+  });
+
+  const cells = new Map<string, Cell[]>();
+  const key = (s: Subject, kind: Kind, c: number) => `${s.client.name}|${kind}|${c}`;
+  const record = (s: Subject, kind: Kind, c: number, cell: Cell) =>
+    cells.set(key(s, kind, c), [...(cells.get(key(s, kind, c)) ?? []), cell]);
   try {
-    for (const client of clients) await runLoad(client.unary, { concurrency: 20, durationMs: 1_000, maxCalls: 1_000 });
+    for (const s of subjects) await measure(s.client.unary, { concurrency: 20, durationMs: 500 }); // warm up
     log(
-      `unary: ${clients.length} clients × c=${options.concurrencies.join("/")} × ${options.rounds} rounds of ${options.durationMs} ms, interleaved`,
+      `unary: ${subjects.length} clients, c=${concurrencies.join("/")}, ${options.rounds} rounds of ${options.durationMs} ms, interleaved`,
     );
     for (let round = 0; round < options.rounds; round++) {
-      for (const concurrency of options.concurrencies) {
-        for (const client of clients) {
-          const result = await runLoad(client.unary, { concurrency, durationMs: options.durationMs });
-          const key = `${client.name}@${concurrency}`;
-          unary.set(key, [...(unary.get(key) ?? []), result.failures === 0 ? result.callsPerSecond : NaN]);
+      for (const c of concurrencies) {
+        for (const s of subjects) {
+          // Deadline and middleware variants: at the top concurrency only.
+          if (s.variant !== DEFAULT.label && c !== top) continue;
+          record(s, "unary", c, await measure(s.client.unary, { concurrency: c, durationMs: options.durationMs }));
         }
       }
-      for (const client of streamClients) {
-        let messages = 0;
-        const result = await runLoad(async () => (messages += await client.stream(RECTANGLE)), {
-          concurrency: 10,
-          durationMs: options.durationMs,
-        });
-        streaming.set(client.name, [...(streaming.get(client.name) ?? []), messages / result.seconds]);
+      if (!options.quick) {
+        for (const kind of KINDS) {
+          for (const s of subjects.filter((x) => x.variant === DEFAULT.label && x.client[kind])) {
+            const run = s.client[kind]!.bind(s.client, STREAM_MESSAGES) as () => Promise<number>;
+            record(
+              s,
+              kind,
+              STREAM_CONCURRENCY,
+              await measure(run, { concurrency: STREAM_CONCURRENCY, durationMs: options.durationMs }),
+            );
+          }
+        }
       }
       log(`  round ${round + 1}/${options.rounds} done`);
     }
   } finally {
-    for (const client of clients) client.close();
+    for (const s of subjects) s.client.close();
   }
-
-  const picks = (["roundRobin", "p2c"] as const).flatMap((policy) =>
-    [4, 64].map((size) => ({ policy, size, ns: pickCost(policy, size) })),
-  );
   const rss = [];
-  for (const size of options.poolSizes) rss.push(await measureRss(target, size));
+  if (!options.quick) for (const size of options.poolSizes) rss.push(await measureRss(target, size));
   await server.stop();
 
-  // Report.
-  const cell = (name: string, c: number) => median(unary.get(`${name}@${c}`) ?? []);
-  const top = Math.max(...options.concurrencies);
-  const raw = clients[0]!.name;
-  const nice = clients[1]!.name;
-  const rows = clients.map((client) => ({
-    client: client.name,
-    callsPerSecond: Object.fromEntries(options.concurrencies.map((c) => [c, cell(client.name, c)])),
-    vsGrpcJs: cell(client.name, top) / cell(raw, top),
-    vsNiceGrpc: cell(client.name, top) / cell(nice, top),
-  }));
+  // --- Report ---------------------------------------------------------------
+  const cell = (s: Subject, kind: Kind, c: number): Cell | undefined => {
+    const list = cells.get(key(s, kind, c));
+    if (!list) return undefined;
+    const of = (f: (x: Cell) => number) => median(list.map(f));
+    return {
+      callsPerSecond: of((x) => x.callsPerSecond),
+      cpuUsPerCall: of((x) => x.cpuUsPerCall),
+      p50Ms: of((x) => x.p50Ms),
+      p99Ms: of((x) => x.p99Ms),
+      failures: list.reduce((n, x) => n + x.failures, 0),
+      messagesPerSecond: of((x) => x.messagesPerSecond),
+    };
+  };
+  const rawOf = (s: Subject) =>
+    subjects.find(
+      (r) =>
+        r.library === "raw grpc-js" &&
+        r.strategy === s.strategy &&
+        r.variant === (s.variant === WITH_MIDDLEWARE.label ? DEFAULT.label : s.variant),
+    );
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b === 0 ? NaN : a / b;
+  const x = (n: number) => (Number.isNaN(n) ? "-" : `${n.toFixed(2)}×`);
+
+  const unaryRows = subjects.map((s) => {
+    const at = Object.fromEntries(concurrencies.map((c) => [c, cell(s, "unary", c)]));
+    const mine = at[top];
+    const raw = rawOf(s) ? cell(rawOf(s)!, "unary", top) : undefined;
+    return {
+      client: s.client.name,
+      strategy: s.strategy,
+      library: s.library,
+      variant: s.variant,
+      callsPerSecond: Object.fromEntries(concurrencies.map((c) => [c, at[c]?.callsPerSecond])),
+      top: mine,
+      c1: at[1],
+      vsRawCalls: ratio(mine?.callsPerSecond, raw?.callsPerSecond),
+      vsRawCpu: ratio(mine?.cpuUsPerCall, raw?.cpuUsPerCall),
+    };
+  });
   log();
   log(
+    `unary SayHello against ${server.kind}; calls/s per concurrency; at c=${top}: client CPU per call, latency, ratios to raw grpc-js (same strategy and variant)`,
+  );
+  log(
     table(
-      ["client", ...options.concurrencies.map((c) => `c=${c} calls/s`), `vs grpc-js c=${top}`, `vs nice-grpc c=${top}`],
-      rows.map((r) => [
+      [
+        "client",
+        ...concurrencies.map((c) => `c=${c}`),
+        "CPU µs/call",
+        "p50 ms",
+        "p99 ms",
+        "fails",
+        "calls/s vs raw",
+        "CPU vs raw",
+      ],
+      unaryRows.map((r) => [
         r.client,
-        ...options.concurrencies.map((c) => r.callsPerSecond[c]!.toFixed(0)),
-        `${r.vsGrpcJs.toFixed(2)}×`,
-        `${r.vsNiceGrpc.toFixed(2)}×`,
-      ]),
-    ),
-  );
-  const streams = streamClients.map((c) => ({
-    client: c.name,
-    messagesPerSecond: median(streaming.get(c.name) ?? []),
-  }));
-  log();
-  log(`server streaming: ListFeatures of ${STREAM_FEATURES} messages, c=10`);
-  log(
-    table(
-      ["client", "messages/s", "vs grpc-js"],
-      streams.map((s) => [
-        s.client,
-        s.messagesPerSecond.toFixed(0),
-        `${(s.messagesPerSecond / streams[0]!.messagesPerSecond).toFixed(2)}×`,
-      ]),
-    ),
-  );
-  log();
-  log(
-    table(
-      ["pick", "members", "ns per pick"],
-      picks.map((p) => [p.policy, String(p.size), p.ns.toFixed(1)]),
-    ),
-  );
-  const base = rss.find((r) => r.size === 1);
-  const rssRows = rss.map((r) => ({
-    ...r,
-    perExtraConnectionMb:
-      base && r.size > 1 ? (r.rssMb - r.baselineMb - (base.rssMb - base.baselineMb)) / (r.size - 1) : undefined,
-  }));
-  log();
-  log(
-    table(
-      ["pool(n)", "connections up", "client RSS MB", "over baseline MB", "MB per extra connection"],
-      rssRows.map((r) => [
-        String(r.size),
-        String(r.connectedMembers),
-        r.rssMb.toFixed(1),
-        (r.rssMb - r.baselineMb).toFixed(1),
-        r.perExtraConnectionMb?.toFixed(3) ?? "-",
+        ...concurrencies.map((c) => r.callsPerSecond[c]?.toFixed(0) ?? "-"),
+        r.top?.cpuUsPerCall.toFixed(1) ?? "-",
+        r.top?.p50Ms.toFixed(2) ?? "-",
+        r.top?.p99Ms.toFixed(2) ?? "-",
+        String(r.top?.failures ?? "-"),
+        x(r.vsRawCalls),
+        x(r.vsRawCpu),
       ]),
     ),
   );
 
-  const poolRow = rows.find((r) => r.client === "SDK pool(4), pick p2c")!;
-  const worstPick = Math.max(...picks.map((p) => p.ns));
-  const perConnection = Math.max(...rssRows.map((r) => r.perExtraConnectionMb ?? 0));
-  const targets = [
-    { target: `pool(4) ≥ 1.0× plain nice-grpc at c=${top}`, value: poolRow.vsNiceGrpc, met: poolRow.vsNiceGrpc >= 1.0 },
-    { target: `pool(4) ≥ 0.9× raw grpc-js at c=${top}`, value: poolRow.vsGrpcJs, met: poolRow.vsGrpcJs >= 0.9 },
-    { target: "pick cost ≤ 1 µs", value: worstPick, met: worstPick <= 1_000 },
-    { target: "≤ 0.5 MB RSS per extra pooled connection", value: perConnection, met: perConnection <= 0.5 },
-  ];
+  const streamRows = options.quick
+    ? []
+    : KINDS.flatMap((kind) =>
+        subjects
+          .filter((s) => s.variant === DEFAULT.label && (s.library === "SDK" || s.library === "raw grpc-js"))
+          .map((s) => {
+            const mine = cell(s, kind, STREAM_CONCURRENCY);
+            const raw = cell(rawOf(s)!, kind, STREAM_CONCURRENCY);
+            return {
+              kind,
+              client: s.client.name,
+              strategy: s.strategy,
+              library: s.library,
+              messagesPerSecond: mine?.messagesPerSecond,
+              cpuUsPerMessage: mine ? mine.cpuUsPerCall / STREAM_MESSAGES : undefined,
+              vsRaw: ratio(mine?.messagesPerSecond, raw?.messagesPerSecond),
+            };
+          }),
+      );
+  if (streamRows.length > 0) {
+    log();
+    log(
+      `streaming: ${STREAM_MESSAGES} messages per call, ${STREAM_CONCURRENCY} calls in flight; bidi counts the messages received`,
+    );
+    log(
+      table(
+        ["call", "client", "messages/s", "CPU µs/message", "vs raw"],
+        streamRows.map((r) => [
+          r.kind,
+          r.client,
+          r.messagesPerSecond?.toFixed(0) ?? "-",
+          r.cpuUsPerMessage?.toFixed(2) ?? "-",
+          x(r.vsRaw),
+        ]),
+      ),
+    );
+  }
+
+  if (rss.length > 0) {
+    const base = rss.find((r) => r.size === 1);
+    log();
+    log(
+      table(
+        ["pool(n)", "connections up", "client RSS MB", "over baseline MB", "MB per extra connection"],
+        rss.map((r) => [
+          String(r.size),
+          String(r.connections),
+          r.rssMb.toFixed(1),
+          (r.rssMb - r.baselineMb).toFixed(1),
+          base && r.size > 1
+            ? ((r.rssMb - r.baselineMb - (base.rssMb - base.baselineMb)) / (r.size - 1)).toFixed(3)
+            : "-",
+        ]),
+      ),
+    );
+  }
+
+  // --- Goals (issue: the default client faster than raw grpc-js) -------------
+  const goals: { goal: string; measured: number; met: boolean }[] = [];
+  const sdkRow = (strategy: string, variant: string) =>
+    unaryRows.find((r) => r.library === "SDK" && r.strategy === strategy && r.variant === variant);
+  const rawRow = (strategy: string) =>
+    unaryRows.find((r) => r.library === "raw grpc-js" && r.strategy === strategy && r.variant === DEFAULT.label);
+  for (const [name] of strategies(4)) {
+    const d = sdkRow(name, DEFAULT.label);
+    const dl = sdkRow(name, WITH_DEADLINE.label);
+    const mw = sdkRow(name, WITH_MIDDLEWARE.label);
+    const raw = rawRow(name);
+    const goal = (text: string, measured: number, met: boolean) =>
+      goals.push({ goal: `${name} ${text}`, measured, met });
+    if (d) {
+      goal(`unary c=${top} calls/s ≥ 1.10× raw`, d.vsRawCalls, d.vsRawCalls >= 1.1);
+      goal(`unary c=${top} CPU/call ≤ 0.90× raw`, d.vsRawCpu, d.vsRawCpu <= 0.9);
+      goal(
+        `unary c=${top} p99 ≤ raw (×)`,
+        ratio(d.top?.p99Ms, raw?.top?.p99Ms),
+        ratio(d.top?.p99Ms, raw?.top?.p99Ms) <= 1,
+      );
+      if (d.c1 && raw?.c1) {
+        const p50 = ratio(d.c1.p50Ms, raw.c1.p50Ms);
+        const p99 = ratio(d.c1.p99Ms, raw.c1.p99Ms);
+        goal("unary c=1 p50 ≤ raw (×)", p50, p50 <= 1);
+        goal("unary c=1 p99 ≤ raw (×)", p99, p99 <= 1);
+      }
+    }
+    if (dl) {
+      goal(`deadline c=${top} calls/s ≥ 1.0× raw`, dl.vsRawCalls, dl.vsRawCalls >= 1);
+      goal(`deadline c=${top} CPU/call ≤ 1.0× raw`, dl.vsRawCpu, dl.vsRawCpu <= 1);
+    }
+    if (mw) goal(`one middleware c=${top} calls/s ≥ 0.95× raw`, mw.vsRawCalls, mw.vsRawCalls >= 0.95);
+    for (const kind of KINDS) {
+      const row = streamRows.find((r) => r.kind === kind && r.library === "SDK" && r.strategy === name);
+      const floor = kind === "bidi" ? 0.9 : 1.0;
+      if (row) goal(`${kind} messages/s ≥ ${floor.toFixed(1)}× raw`, row.vsRaw, row.vsRaw >= floor);
+    }
+  }
   log();
   log(
     table(
-      ["target", "measured", "met"],
-      targets.map((t) => [t.target, t.value.toFixed(3), t.met ? "yes" : "no"]),
+      ["goal", "measured", "met"],
+      goals.map((g) => [g.goal, g.measured.toFixed(3), g.met ? "yes" : "no"]),
     ),
   );
   const machine = {
     node: process.version,
     platform: process.platform,
     arch: process.arch,
-    cpus: (await import("node:os")).cpus().length,
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
   };
   process.stdout.write(
-    `${JSON.stringify({ bench: "balanced-grpc", machine, options, unary: rows, streaming: streams, picks, rss: rssRows, targets })}\n`,
+    `${JSON.stringify({ bench: "balanced-grpc", server: server.kind, machine, options, unary: unaryRows, streaming: streamRows, rss, goals })}\n`,
   );
+}
+
+function subject(client: BenchClient, strategy: string, library: string, variant: Variant): Subject {
+  return { client, strategy, library, variant: variant.label };
+}
+
+/** The Go server when Go is installed (and not told otherwise), else a Node server, each in its own process. */
+async function startServer(nodeServer: boolean, log: (line: string) => void): Promise<BenchServer> {
+  if (!nodeServer) {
+    const { binary, reason } = await buildGoServer();
+    if (binary)
+      return startListeningProcess(
+        binary,
+        ["-addr", "127.0.0.1:0", "-features", String(STREAM_MESSAGES)],
+        "Go (grpc-go 1.33)",
+      );
+    log(`Go server unavailable (${reason}): falling back to a Node server, which may be the bottleneck`);
+  }
+  const backend = await spawnBackend({ routeFeatures: STREAM_MESSAGES, echoChat: true });
+  return { address: backend.address, kind: "Node (grpc-js)", stop: () => backend.stop() };
 }

@@ -1,13 +1,11 @@
-import { connectivityState } from "@grpc/grpc-js";
+import type { ClientOptions, ConnectionStats } from "balanced-grpc";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { BACKEND_HEADER } from "../harness/reference/greeter.js";
+import { backendOf } from "../harness/reference/greeter.js";
 import { table } from "../harness/table.js";
-import type { StrategyOptions } from "../src/strategy.js";
 
 /** Options of the `call` command. */
 export interface CallCommandOptions {
-  target: string;
-  strategy: StrategyOptions;
+  client: ClientOptions;
   name: string;
   count: number;
   deadlineMs: number;
@@ -15,51 +13,61 @@ export interface CallCommandOptions {
 
 /**
  * Calls Greeter.SayHello `count` times, one after another, and prints each
- * reply with the backend that served it (its x-backend header, when it sends
- * one) and the pool connection (member) that carried it. Returns the number
- * of failed calls.
+ * reply with the backend that served it (its x-backend header) and the
+ * client connection that carried it; then the calls per backend and
+ * `client.$channel.stats()`. Returns the number of failed calls.
  */
 export async function callCommand(options: CallCommandOptions): Promise<number> {
-  const client = createGreeterClient({ target: options.target, ...options.strategy });
+  const client = createGreeterClient(options.client);
   const perBackend = new Map<string, number>();
   let failures = 0;
+  const key = (c: ConnectionStats, i: number) => `${i}:${c.address}`;
   try {
     for (let i = 1; i <= options.count; i++) {
-      const before = client.$channel.stats().map((m) => m.completed);
+      const before = new Map(client.$channel.stats().map((c, j) => [key(c, j), c.completed]));
       let backend = "-";
       try {
         const { message } = await client.sayHello(
           { name: options.name },
-          { deadline: options.deadlineMs, onHeader: (header) => (backend = header.get(BACKEND_HEADER) ?? "-") },
+          { deadline: options.deadlineMs, onHeader: (header) => (backend = backendOf(header) ?? "-") },
         );
-        const member = client.$channel.stats().findIndex((m, index) => m.completed > before[index]!);
+        const stats = client.$channel.stats();
+        const used = stats.findIndex((c, j) => c.completed > (before.get(key(c, j)) ?? 0));
         perBackend.set(backend, (perBackend.get(backend) ?? 0) + 1);
-        console.log(
-          `#${i} ${JSON.stringify(message)}  backend=${backend}  connection=${member}/${client.$channel.size}`,
-        );
+        const connection = used < 0 ? "?" : `${used}/${stats.length} (${stats[used]!.address})`;
+        console.log(`#${i} ${JSON.stringify(message)}  backend=${backend}  connection=${connection}`);
       } catch (error) {
         failures++;
         console.log(`#${i} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (options.count > 1) {
-      console.log();
-      console.log(
-        table(
-          ["backend", "calls"],
-          [...perBackend].map(([b, n]) => [b, String(n)]),
-        ),
-      );
-      console.log();
-      console.log(
-        table(
-          ["connection", "state", "calls"],
-          client.$channel.stats().map((m) => [String(m.index), connectivityState[m.state], String(m.completed)]),
-        ),
-      );
-    }
+    console.log();
+    console.log(
+      table(
+        ["backend", "calls"],
+        [...perBackend].map(([b, n]) => [b, String(n)]),
+      ),
+    );
+    console.log();
+    console.log(connectionsTable(client.$channel.stats()));
   } finally {
     client.close();
   }
   return failures;
+}
+
+/** `client.$channel.stats()` as a table. */
+export function connectionsTable(stats: readonly ConnectionStats[]): string {
+  return table(
+    ["connection", "address", "state", "role", "in flight", "completed", "age"],
+    stats.map((c, i) => [
+      String(i),
+      c.address,
+      c.state,
+      c.role,
+      String(c.inFlight),
+      String(c.completed),
+      c.ageMs === undefined ? "-" : `${(c.ageMs / 1000).toFixed(1)} s`,
+    ]),
+  );
 }

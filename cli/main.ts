@@ -1,20 +1,25 @@
 #!/usr/bin/env node
+// The repository's own command (`npm run cli -- <command>`, `npm start` for the
+// demo): demo, serve, call, bench, and generate as the package ships it. Not
+// shipped: the demo and benchmarks need dev-only packages (dns2, commander).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "./duration.js";
 
 const integer = (min: number, max: number) => (text: string) => {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  }
   return n;
 };
 const duration = (text: string) => {
   try {
-    return parseDuration("duration", text);
+    return parseDuration(text);
   } catch {
     throw new InvalidArgumentError('expected a duration such as "500ms", "2s", "1m"');
   }
 };
+const list = (text: string) => text.split(",").map((part) => integer(1, 100_000)(part.trim()));
 
 const program = new Command("balanced-grpc")
   .description("Typed gRPC clients that spread calls over servers: pickFirst, roundRobin, pool(n).")
@@ -23,9 +28,9 @@ const program = new Command("balanced-grpc")
 
 program
   .command("demo")
-  .description("start a local cluster on loopback and show each strategy spreading load (exit 0 if all behave)")
+  .description("start a local cluster on loopback and show each strategy at work (exit 0 if all behave)")
   .addOption(
-    new Option("--backends <n>", "Greeter backends in DNS, on 127.0.0.1..N (a spare for scale-out goes on N+1)")
+    new Option("--backends <n>", "Greeter backends in DNS, on 127.0.0.1..N (spares go after)")
       .default(3)
       .argParser(integer(2, 8)),
   )
@@ -60,7 +65,7 @@ program
 
 program
   .command("call")
-  .description("call Greeter.SayHello and print each reply with the backend and connection that served it")
+  .description("call Greeter.SayHello; print each reply with the backend and connection that served it, then stats")
   .requiredOption(
     "--target <target>",
     "e.g. 127.0.0.1:50051, dns:///greeter:50051, ipv4:127.0.0.1:50051,127.0.0.2:50051",
@@ -74,6 +79,10 @@ program
   .addOption(
     new Option("--pick <pick>", "how a pool picks a connection, with --strategy pool").choices(["p2c", "roundRobin"]),
   )
+  .addOption(
+    new Option("--max-connection-age <d>", "replace each client connection after this long").argParser(duration),
+  )
+  .option("--outlier-detection", "eject failing backends for a while", false)
   .option("--name <name>", "the name to greet", "world")
   .addOption(new Option("--count <n>", "calls to make, one after another").default(1).argParser(integer(1, 100_000)))
   .addOption(new Option("--deadline <d>", "deadline of each call").default(5_000, "5s").argParser(duration))
@@ -83,6 +92,8 @@ program
       strategy: "pickFirst" | "roundRobin" | "pool";
       size?: number;
       pick?: "p2c" | "roundRobin";
+      maxConnectionAge?: number;
+      outlierDetection: boolean;
       name: string;
       count: number;
       deadline: number;
@@ -92,10 +103,16 @@ program
       // process, not the SDK, opts in.
       if (/^dns:\/\/[^/]/.test(options.target)) process.env.GRPC_NODE_USE_ALTERNATIVE_RESOLVER ??= "true";
       const { callCommand } = await import("./call.js");
-      const strategy = { strategy: options.strategy, size: options.size, pick: options.pick } as never;
-      const failures = await callCommand({
+      const client = {
         target: options.target,
-        strategy,
+        strategy: options.strategy,
+        size: options.size,
+        pick: options.pick,
+        maxConnectionAge: options.maxConnectionAge,
+        outlierDetection: options.outlierDetection,
+      } as never;
+      const failures = await callCommand({
+        client,
         name: options.name,
         count: options.count,
         deadlineMs: options.deadline,
@@ -111,7 +128,7 @@ program
   .addOption(
     new Option("--port <port>", "port to listen on (0: any free port)").default(50051).argParser(integer(0, 65535)),
   )
-  .option("--name <name>", "backend name sent in the x-backend response header (default: host:port)")
+  .option("--name <name>", "backend name sent in the x-backend response header (default: the host)")
   .addOption(
     new Option(
       "--max-connection-age <d>",
@@ -129,7 +146,14 @@ program
       .default(10_000, "10s")
       .argParser(duration),
   )
-  .option("--control", "answer 'stats' and 'reset' lines on stdin with JSON on stdout; exit when stdin closes", false)
+  .addOption(
+    new Option("--slow <d>", "answer each SayHello this much later (a slow backend)").default(0).argParser(duration),
+  )
+  .addOption(
+    new Option("--fail-every <n>", "fail every n-th SayHello with UNAVAILABLE")
+      .default(0)
+      .argParser(integer(0, 1_000_000)),
+  )
   .addOption(
     new Option("--route-features <n>", "serve RouteGuide with n generated features (streaming benchmarks)").argParser(
       integer(1, 1_000_000),
@@ -143,13 +167,15 @@ program
       maxConnectionAge?: number;
       maxConnectionAgeGrace?: number;
       shutdownTimeout: number;
-      control: boolean;
+      slow: number;
+      failEvery: number;
       routeFeatures?: number;
     }) => {
       const { serve } = await import("./serve.js");
       await serve({
         ...options,
         name: options.name,
+        slowMs: options.slow,
         maxConnectionAge: options.maxConnectionAge,
         maxConnectionAgeGrace: options.maxConnectionAgeGrace,
         routeFeatures: options.routeFeatures,
@@ -157,15 +183,32 @@ program
     },
   );
 
-const list = (text: string) => text.split(",").map((part) => integer(1, 100_000)(part.trim()));
+program
+  .command("generate")
+  .description("compile proto/ into generated/, as `npx balanced-grpc generate` does in a project of yours")
+  .option("--proto <dir>", "folder of .proto files", "proto")
+  .option("--out <dir>", "folder for the generated code", "generated")
+  .action(async (options: { proto: string; out: string }) => {
+    const { generate, GenerateError } = await import("../codegen/generate.js");
+    try {
+      const result = await generate({ cwd: process.cwd(), ...options });
+      console.log(
+        `${result.written.length} written, ${result.unchanged.length} unchanged, ${result.removed.length} removed`,
+      );
+    } catch (error) {
+      if (!(error instanceof GenerateError)) throw error;
+      console.error(`error: ${error.message}`);
+      process.exit(2);
+    }
+  });
 
 program
   .command("bench")
-  .description("benchmark against raw grpc-js and plain nice-grpc (a table, then one JSON line); never fails on speed")
+  .description("benchmark against raw grpc-js and plain nice-grpc (tables, then one JSON line); never fails on speed")
   .addOption(
     new Option("--rounds <n>", "interleaved rounds; medians are reported").default(3).argParser(integer(1, 20)),
   )
-  .addOption(new Option("--duration <d>", "load per cell").default(1500, "1.5s").argParser(duration))
+  .addOption(new Option("--duration <d>", "load per cell").default(3000, "3s").argParser(duration))
   .addOption(
     new Option("--concurrency <list>", "concurrencies, comma-separated")
       .default([1, 10, 100], "1,10,100")
@@ -176,6 +219,8 @@ program
       .default([1, 8, 64, 256], "1,8,64,256")
       .argParser(list),
   )
+  .option("--node-server", "benchmark against a Node server even when Go is available", false)
+  .option("--quick", "unary at c=100 only, and no RSS (a smoke run)", false)
   .option("--json", "tables to stderr; only the JSON line on stdout", false)
   .action(
     async (options: {
@@ -183,6 +228,8 @@ program
       duration: number;
       concurrency: number[];
       poolSizes: number[];
+      nodeServer: boolean;
+      quick: boolean;
       json: boolean;
     }) => {
       const { runBench } = await import("../bench/run-bench.js");
@@ -191,6 +238,8 @@ program
         durationMs: options.duration,
         concurrencies: options.concurrency,
         poolSizes: options.poolSizes,
+        nodeServer: options.nodeServer,
+        quick: options.quick,
         json: options.json,
       });
     },
@@ -201,9 +250,10 @@ program
   .description("(internal) print the RSS of one pool(n) client with every connection up, as JSON")
   .requiredOption("--target <target>")
   .requiredOption("--size <n>", "", integer(1, 1024))
-  .action(async (options: { target: string; size: number }) => {
+  .option("--max-connection-age <ms>", "", integer(1_000, 1_000_000))
+  .action(async (options: { target: string; size: number; maxConnectionAge?: number }) => {
     const { rssProbe } = await import("../bench/rss.js");
-    process.stdout.write(JSON.stringify(await rssProbe(options.target, options.size)));
+    process.stdout.write(JSON.stringify(await rssProbe(options.target, options.size, options.maxConnectionAge)));
   });
 
 try {

@@ -1,7 +1,9 @@
 // Composing middleware: run with `npm run example:middleware`.
 // Starts a local Greeter, then calls it through a client with a logging and a
 // metrics middleware on top of the SDK's deadline and retry.
-import { type ClientMiddleware, createGreeterClient, greeterService, pool, startServer } from "../src/index.js";
+import { type ClientMiddleware, pool, startServer } from "balanced-grpc";
+import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
+import { greeterService } from "../harness/reference/greeter.js";
 
 /** Logs each call once, with its final outcome (after any retries). */
 const logging: ClientMiddleware = async function* logging(call, options) {

@@ -1,3 +1,27 @@
+/** One call of a load loop, with the instants (performance.now()) it really started and ended. */
+export interface CallEvent<T = unknown> {
+  startedAt: number;
+  endedAt: number;
+  /** What the call resolved to; undefined if it failed. */
+  value?: T;
+  /** Why it failed; undefined if it succeeded. */
+  error?: unknown;
+}
+
+/** Options of {@link runLoad}. Every loop is bounded by time and by count. */
+export interface LoadOptions<T> {
+  /** Calls in flight. */
+  concurrency: number;
+  /** Stop starting calls after this long, ms. */
+  durationMs: number;
+  /** Stop after starting this many. @default 1_000_000 */
+  maxCalls?: number;
+  /** Stop once this is true (checked before each call). */
+  stopWhen?: () => boolean;
+  /** Called as each call ends: record what you need (e.g. which backend served it). */
+  onEnd?: (event: CallEvent<T>) => void;
+}
+
 /** What {@link runLoad} measured. */
 export interface LoadResult {
   calls: number;
@@ -10,20 +34,9 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-/**
- * Runs `call` with `concurrency` workers until `durationMs` passes,
- * `maxCalls` have started or `stopWhen()` is true, whichever is first: a
- * bounded load loop.
- */
-export async function runLoad(
-  call: () => Promise<unknown>,
-  {
-    concurrency,
-    durationMs,
-    maxCalls = 1_000_000,
-    stopWhen = () => false,
-  }: { concurrency: number; durationMs: number; maxCalls?: number; stopWhen?: () => boolean },
-): Promise<LoadResult> {
+/** Runs `call` with `concurrency` workers until the time, the count or `stopWhen` says stop. */
+export async function runLoad<T>(call: (i: number) => Promise<T>, options: LoadOptions<T>): Promise<LoadResult> {
+  const { concurrency, durationMs, maxCalls = 1_000_000, stopWhen = () => false, onEnd } = options;
   const latencies: number[] = [];
   const errors: string[] = [];
   let failures = 0;
@@ -32,57 +45,59 @@ export async function runLoad(
   const stopAt = start + durationMs;
   const worker = async () => {
     while (started < maxCalls && performance.now() < stopAt && !stopWhen()) {
-      started++;
-      const t0 = performance.now();
+      const i = started++;
+      const startedAt = performance.now();
       try {
-        await call();
-        latencies.push(performance.now() - t0);
+        const value = await call(i);
+        const endedAt = performance.now();
+        latencies.push(endedAt - startedAt);
+        onEnd?.({ startedAt, endedAt, value });
       } catch (error) {
         failures++;
         if (errors.length < 5) errors.push(error instanceof Error ? error.message : String(error));
+        onEnd?.({ startedAt, endedAt: performance.now(), error });
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     calls: latencies.length + failures,
     failures,
     errors,
     seconds,
     callsPerSecond: (latencies.length + failures) / seconds,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
   };
 }
 
-/** Runs exactly `total` calls of `call`, `concurrency` at a time: a loop bounded by count. */
+/** Runs exactly `total` calls, `concurrency` at a time; collects the failures. */
 export async function runCalls(
   total: number,
   concurrency: number,
   call: (i: number) => Promise<unknown>,
 ): Promise<{ ok: number; failed: unknown[] }> {
-  let next = 0;
-  let ok = 0;
   const failed: unknown[] = [];
-  const worker = async () => {
-    while (next < total) {
-      const i = next++;
-      try {
-        await call(i);
-        ok++;
-      } catch (error) {
-        failed.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
-  return { ok, failed };
+  const result = await runLoad(call, {
+    concurrency: Math.min(concurrency, total),
+    durationMs: Infinity,
+    maxCalls: total,
+    onEnd: (event) => void (event.error !== undefined && failed.push(event.error)),
+  });
+  return { ok: result.calls - result.failures, failed };
+}
+
+/** The q-quantile of sorted values (0 for none). */
+export function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
 /** The median of a list (0 for an empty one). */
 export function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }

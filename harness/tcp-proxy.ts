@@ -1,4 +1,5 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { hostPort } from "./address.js";
 
 /** A running {@link startTcpProxy}. */
 export interface TcpProxy {
@@ -7,6 +8,10 @@ export interface TcpProxy {
   readonly port: number;
   /** Connections accepted so far, per backend address. */
   readonly connectionsPerBackend: ReadonlyMap<string, number>;
+  /** Client connections open now. */
+  openConnections(): number;
+  /** Deals new connections over these backends from now on (scale out or in behind the balancer). */
+  setBackends(backends: readonly string[]): void;
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
 }
@@ -16,10 +21,12 @@ export interface TcpProxy {
  * next backend in turn, as a cloud network load balancer does. It knows nothing
  * of HTTP/2, so one long-lived gRPC connection stays on one backend.
  */
-export async function startTcpProxy(backends: readonly string[], listen = "127.0.0.1:0"): Promise<TcpProxy> {
+export async function startTcpProxy(initial: readonly string[], listen = "127.0.0.1:0"): Promise<TcpProxy> {
+  let backends = [...initial];
   let next = 0;
   const sockets = new Set<Socket>();
   const counts = new Map(backends.map((b) => [b, 0]));
+  const clients = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -27,9 +34,10 @@ export async function startTcpProxy(backends: readonly string[], listen = "127.0
   const server: Server = createServer((client) => {
     const backend = backends[next++ % backends.length]!;
     counts.set(backend, (counts.get(backend) ?? 0) + 1);
-    const colon = backend.lastIndexOf(":");
-    const upstream = connect({ host: backend.slice(0, colon), port: Number(backend.slice(colon + 1)) });
+    const upstream = connect(hostPort(backend));
     track(client);
+    clients.add(client);
+    client.once("close", () => clients.delete(client));
     track(upstream);
     // Forward each write at once, as a kernel-level balancer would; with Nagle's
     // algorithm on, small HTTP/2 frames wait ~40 ms for an ACK.
@@ -42,17 +50,18 @@ export async function startTcpProxy(backends: readonly string[], listen = "127.0
     client.once("close", () => upstream.destroy());
     upstream.once("close", () => client.destroy());
   });
-  const colon = listen.lastIndexOf(":");
-  const host = listen.slice(0, colon);
+  const { host, port: listenPort } = hostPort(listen);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(Number(listen.slice(colon + 1)), host, () => resolve());
+    server.listen(listenPort, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
     address: `${host}:${port}`,
     port,
     connectionsPerBackend: counts,
+    setBackends: (list) => void (backends = [...list]),
+    openConnections: () => clients.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -1,20 +1,28 @@
 import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
-import { crashScene, type SceneSettings, scaleOutScene, spreadScene } from "./scenes.js";
+import { crashScene } from "./crash.js";
+import { CLIENT_MAX_AGE_MS, l4ScaleOutScene } from "./l4-scale-out.js";
+import { scaleOutScene } from "./scale-out.js";
+import type { SceneSettings } from "./scene-kit.js";
+import { SLOW_MS, slowBackendScene } from "./slow-backend.js";
+import { spreadScene } from "./spread.js";
 
 /** Options of the `demo` command. */
 export interface DemoOptions {
-  /** Backends in DNS and behind the proxy, on 127.0.0.1 … 127.0.0.N (a spare goes on N+1). */
+  /** Backends in DNS and behind the proxy, on 127.0.0.1 … 127.0.0.N. */
   backends: number;
-  /** Load per strategy in the first scene, ms. */
+  /** Load per strategy in the spread and slow-backend scenes, ms. */
   durationMs: number;
   /** `n` of pool(n). */
   poolSize: number;
   concurrency: number;
-  /** The backends' max connection age, ms. */
+  /** The aged backends' max connection age, ms. */
   maxAgeMs: number;
   json: boolean;
 }
+
+const percent = (share: number) => `${bar(share)} ${(share * 100).toFixed(0).padStart(3)}%`;
+const yes = (ok: boolean) => (ok ? "yes" : "NO");
 
 /** Runs the demo; resolves to true when every scene behaved as the README says. */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
@@ -31,17 +39,19 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   };
   const started = performance.now();
   const cluster = await startCluster({ count: options.backends, maxAgeMs: options.maxAgeMs, graceMs: 2_000 });
+  const { count } = settings;
   try {
+    const inDns = cluster.aged.slice(0, count);
+    log(`balanced-grpc demo: Greeter backends as child processes`);
+    log(`  ${inDns.map((b) => b.address).join(", ")}: max connection age ${options.maxAgeMs} ms`);
+    log(`    DNS name ${cluster.dnsTarget}; L4 proxy ${cluster.proxy.address}; spare ${cluster.aged[count]!.address}`);
     log(
-      `balanced-grpc demo: ${options.backends} Greeter backends (child processes) on ${cluster.backends
-        .slice(0, options.backends)
+      `  ${cluster.plain
+        .slice(0, count)
         .map((b) => b.address)
-        .join(", ")}`,
+        .join(", ")}: no max age (not our servers)`,
     );
-    log(
-      `  max connection age ${options.maxAgeMs} ms; DNS name ${cluster.dnsTarget}; single-IP L4 proxy on ${cluster.proxy.address}`,
-    );
-    log(`  spare backend for scale-out: ${cluster.backends.at(-1)!.address}\n`);
+    log(`    L4 proxy ${cluster.plainProxy.address}; spare ${cluster.plain[count]!.address}\n`);
 
     log(`1. Spread: ${options.durationMs} ms of SayHello per strategy at concurrency ${options.concurrency}`);
     const spread = await spreadScene(cluster, settings);
@@ -57,14 +67,14 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           r.p50Ms.toFixed(2),
           r.p99Ms.toFixed(2),
           String(r.failures),
-          ...hosts.map((h) => `${bar(r.shares[h]!)} ${(r.shares[h]! * 100).toFixed(0).padStart(3)}%`),
+          ...hosts.map((h) => percent(r.shares[h]!)),
           r.expected,
-          r.ok ? "yes" : "NO",
+          yes(r.ok),
         ]),
       ),
     );
 
-    log(`\n2. Scale out: ${cluster.backends.at(-1)!.host} is added to DNS while each strategy runs`);
+    log(`\n2. Scale out: ${cluster.aged[count]!.host} is added to DNS while each strategy runs`);
     const scaleOut = await scaleOutScene(cluster, settings);
     log(
       table(
@@ -74,12 +84,12 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           r.servedAfterMs === undefined ? "not served" : `${r.servedAfterMs.toFixed(0)} ms`,
           String(r.failures),
           r.expected,
-          r.ok ? "yes" : "NO",
+          yes(r.ok),
         ]),
       ),
     );
 
-    log(`\n3. Crash: ${cluster.backends[0]!.host} is killed (SIGKILL) under load, then restarted 1 s later`);
+    log(`\n3. Crash: ${cluster.aged[0]!.host} is killed (SIGKILL) under load, then restarted 1 s later`);
     const crash = await crashScene(cluster, settings);
     log(
       table(
@@ -91,20 +101,59 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
           r.callsPerSecond.toFixed(0),
           r.backAfterMs === undefined ? "not used (stays on the next address)" : `${r.backAfterMs.toFixed(0)} ms`,
           r.expected,
-          r.ok ? "yes" : "NO",
+          yes(r.ok),
         ]),
       ),
     );
 
-    const ok = [...spread, ...scaleOut, ...crash].every((r) => r.ok);
+    const slowHost = inDns[count - 1]!.host;
+    log(`\n4. Slow backend: ${slowHost} answers ${SLOW_MS} ms late; via DNS at concurrency ${options.concurrency}`);
+    const slow = await slowBackendScene(cluster, settings);
+    log(
+      table(
+        ["strategy", "calls/s", "p99 ms", "fails", ...hosts, `p99 ms on ${slowHost}`, "expected", "ok"],
+        slow.map((r) => [
+          r.strategy,
+          r.callsPerSecond.toFixed(0),
+          r.p99Ms.toFixed(1),
+          String(r.failures),
+          ...hosts.map((h) => percent(r.shares[h]!)),
+          r.p99ByBackend[slowHost]!.toFixed(1),
+          r.expected,
+          yes(r.ok),
+        ]),
+      ),
+    );
+
+    log(
+      `\n5. Scale out behind the L4 proxy, servers without max age: ${cluster.plain[count]!.host} is added behind it`,
+    );
+    const l4 = await l4ScaleOutScene(cluster, settings);
+    log(
+      table(
+        ["client", "new backend served after", "its share after", "fails", "expected", "ok"],
+        l4.map((r) => [
+          r.strategy,
+          r.servedAfterMs === undefined ? "not served" : `${r.servedAfterMs.toFixed(0)} ms`,
+          r.servedAfterMs === undefined ? "-" : percent(r.newShare),
+          String(r.failures),
+          r.expected,
+          yes(r.ok),
+        ]),
+      ),
+    );
+    log(
+      `   (client connections recycle every ~${CLIENT_MAX_AGE_MS} ms ±10%, one at a time, each ready before the old one drains)`,
+    );
+
+    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4].every((r) => r.ok);
     const seconds = (performance.now() - started) / 1000;
     log(
       `\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`,
     );
     if (options.json) {
-      process.stdout.write(
-        `${JSON.stringify({ demo: "balanced-grpc", ok, seconds, options, spread, scaleOut, crash })}\n`,
-      );
+      const result = { demo: "balanced-grpc", ok, seconds, options, spread, scaleOut, crash, slow, l4ScaleOut: l4 };
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     }
     return ok;
   } finally {

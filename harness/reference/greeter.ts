@@ -1,33 +1,40 @@
-import type { CallContext, Metadata } from "nice-grpc";
+import { setTimeout as delay } from "node:timers/promises";
+import { type CallContext, type Metadata, ServerError, type ServiceRegistration, Status, service } from "balanced-grpc";
 import { GreeterDefinition, type GreeterServiceImplementation } from "../../generated/helloworld/helloworld.js";
-import { type ServiceRegistration, service } from "../../src/server.js";
 
-/** Response header naming the backend that served a call (reference services only). */
+/** Response header naming the backend that served a call. */
 export const BACKEND_HEADER = "x-backend";
+
+/** What a reference Greeter does besides greeting; a backend may change these while it runs. */
+export interface GreeterKnobs {
+  /** Answer every SayHello this many ms late (a slow backend). */
+  slowMs: number;
+  /** Fail every n-th SayHello with UNAVAILABLE (2: half of them); 0 never. */
+  failEvery: number;
+}
 
 /** Options of {@link greeterService}. */
 export interface GreeterServiceOptions {
-  /**
-   * A name for this backend, sent in the `x-backend` response header so
-   * clients and demos can tell backends apart.
-   * @default no header
-   */
+  /** Sent in the `x-backend` response header so clients can tell backends apart. */
   backend?: string;
-  /**
-   * Called once per call, e.g. to count calls per client connection
-   * (`context.peer`).
-   * @default none
-   */
+  /** Called once per call, e.g. to count calls per client connection (`context.peer`). */
   onCall?: (context: CallContext) => void;
+  knobs?: GreeterKnobs;
 }
 
 /** The reference Greeter: replies `Hello <name>`. */
 export function greeterImplementation(options: GreeterServiceOptions = {}): GreeterServiceImplementation {
-  const { backend, onCall } = options;
+  const { backend, onCall, knobs } = options;
+  let calls = 0;
   return {
     async sayHello(request, context) {
       onCall?.(context);
       if (backend !== undefined) context.header.set(BACKEND_HEADER, backend);
+      calls++;
+      if (knobs?.failEvery && calls % knobs.failEvery === 0) {
+        throw new ServerError(Status.UNAVAILABLE, `${backend ?? "backend"} fails call ${calls}`);
+      }
+      if (knobs?.slowMs) await delay(knobs.slowMs);
       return { message: `Hello ${request.name}` };
     },
   };

@@ -20,3 +20,11 @@ export const ROUTE_GUIDE_FEATURES: readonly Feature[] = [
     location: { latitude: 416802456, longitude: -742370183 },
   },
 ];
+
+/** `count` features along a line, all inside the rectangle (40°N, 74°W)–(41°N, 75°W): streaming benchmarks. */
+export function generatedFeatures(count: number): Feature[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `feature ${i}`,
+    location: { latitude: 400_000_000 + i, longitude: -740_000_000 - i },
+  }));
+}

@@ -1,4 +1,4 @@
-import { ServerError, Status } from "nice-grpc";
+import { ServerError, type ServiceRegistration, Status, service } from "balanced-grpc";
 import {
   type Feature,
   type Point,
@@ -6,7 +6,7 @@ import {
   type RouteGuideServiceImplementation,
   type RouteNote,
 } from "../../generated/routeguide/route_guide.js";
-import { type ServiceRegistration, service } from "../../src/server.js";
+
 import { ROUTE_GUIDE_FEATURES } from "./route-guide-features.js";
 
 const COORD_FACTOR = 1e7;
@@ -30,6 +30,7 @@ const key = (p: Point | undefined) => `${p?.latitude ?? 0},${p?.longitude ?? 0}`
  */
 export function routeGuideImplementation(
   features: readonly Feature[] = ROUTE_GUIDE_FEATURES,
+  { echoChat = false }: { echoChat?: boolean } = {},
 ): RouteGuideServiceImplementation {
   const byPoint = new Map(features.map((f) => [key(f.location), f]));
   const notes = new Map<string, RouteNote[]>();
@@ -63,6 +64,10 @@ export function routeGuideImplementation(
     },
     async *routeChat(incoming) {
       for await (const note of incoming) {
+        if (echoChat) {
+          yield note; // benchmarks: one reply per note
+          continue;
+        }
         const at = key(note.location);
         const earlier = notes.get(at) ?? [];
         yield* earlier;
@@ -73,6 +78,9 @@ export function routeGuideImplementation(
 }
 
 /** The reference RouteGuide, ready for `startServer({ services: [...] })`. */
-export function routeGuideService(features?: readonly Feature[]): ServiceRegistration {
-  return service(RouteGuideDefinition, routeGuideImplementation(features));
+export function routeGuideService(
+  features?: readonly Feature[],
+  options?: { echoChat?: boolean },
+): ServiceRegistration {
+  return service(RouteGuideDefinition, routeGuideImplementation(features, options));
 }

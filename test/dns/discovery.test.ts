@@ -1,7 +1,8 @@
+import { pool, roundRobin, type Strategy } from "balanced-grpc";
 import { afterEach, describe, expect, test } from "vitest";
-import { type Backends, startBackends } from "../../harness/backends.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
 import { startDnsServer, type DnsServer as TestDnsServer } from "../../harness/dns-server.js";
-import { createGreeterClient, pool, roundRobin, type Strategy } from "../../src/index.js";
 
 const MAX_AGE = 1_000;
 const NAME = "greeter.test";

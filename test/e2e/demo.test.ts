@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "../..");
 
 test("the demo runs every scene and exits 0 only when all behaved", async () => {
   // Shorter than `npm start`'s defaults; the same scenes and checks.
@@ -28,7 +28,7 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
     child.once("exit", (c) => (clearTimeout(timer), resolve(c)));
   });
   const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
@@ -36,6 +36,8 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
     spread: { strategy: string; path: string; connections: number; ok: boolean }[];
     scaleOut: { strategy: string; servedAfterMs?: number; ok: boolean }[];
     crash: { strategy: string; failures: number; ok: boolean }[];
+    slow: { strategy: string; failures: number; ok: boolean }[];
+    l4ScaleOut: { strategy: string; servedAfterMs?: number; failures: number; ok: boolean }[];
   };
   if (!result.ok) console.log(stderr);
   expect(result.spread).toHaveLength(6);
@@ -43,7 +45,10 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   expect(result.crash).toHaveLength(3);
   expect(result.spread.find((r) => r.strategy === "pool(4)" && r.path === "DNS")?.connections).toBe(12);
   expect(result.crash.every((r) => r.failures === 0)).toBe(true);
+  expect(result.slow).toHaveLength(2);
+  expect(result.l4ScaleOut.map((r) => r.servedAfterMs === undefined)).toEqual([true, false]);
+  expect([...result.slow, ...result.l4ScaleOut].every((r) => r.failures === 0)).toBe(true);
   expect(result.ok).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toContain("every scene behaved as the README says");
-}, 120_000);
+}, 150_000);

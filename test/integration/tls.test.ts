@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Backends, runCalls, startBackends } from "../harness/backends.js";
 import {
   type ChannelCredentials,
   ClientError,
-  createGreeterClient,
   credentials,
   pickFirst,
   pool,
@@ -11,8 +8,12 @@ import {
   ServerCredentials,
   Status,
   type Strategy,
-} from "../src/index.js";
-import { createTestPki, type TestPki } from "./helpers/certificates.js";
+} from "balanced-grpc";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
+import { runCalls } from "../../harness/load.js";
+import { createTestPki, type TestPki } from "../helpers/certificates.js";
 
 let pki: TestPki;
 let tlsBackends: Backends;

@@ -1,7 +1,10 @@
 // Compile-time checks: `npm test` runs tsc over test/ first, and an unused
 // expect-error directive is itself an error, so each marked line must fail to compile.
+
+import { pool } from "balanced-grpc";
 import { expect, test } from "vitest";
-import { createGreeterClient, createRouteGuideClient, pool } from "../src/index.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
 
 export async function typeChecks(): Promise<void> {
   const client = createGreeterClient({

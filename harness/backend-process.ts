@@ -1,16 +1,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { ServeStats } from "../cli/serve.js";
+import type { BackendOptions, BackendStats } from "./backend.js";
+import type { GreeterKnobs } from "./reference/greeter.js";
 
-/** A `balanced-grpc serve --control` child process (the demo's and the benchmark's servers). */
-export interface ServeProcess {
+/** A backend running as its own OS process: it can crash (SIGKILL) or hang (SIGSTOP) for real. */
+export interface BackendProcess {
+  readonly name: string;
   readonly host: string;
-  /** host:port as bound. */
+  /** `host:port` as bound. */
   readonly address: string;
-  stats(): Promise<ServeStats>;
+  stats(): Promise<BackendStats>;
   reset(): Promise<void>;
-  /** SIGKILL, as a crash. */
+  /** Changes its Greeter's behaviour while it runs. */
+  set(knobs: Partial<GreeterKnobs>): Promise<void>;
+  /** SIGKILL, as a crash; resolves once it is gone. */
   kill(): Promise<void>;
   /** A new process on the same address. */
   restart(): Promise<void>;
@@ -20,40 +25,28 @@ export interface ServeProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
-/** How to run the CLI: this process's own entry point unless told otherwise (tests name it). */
-export interface CliCommand {
-  /** Arguments before the CLI's own: node flags and the entry script. */
-  entry: readonly string[];
-}
+// The sibling entry: backend-main.ts through tsx, or compiled backend-main.js (benchmarks).
+const COMPILED = import.meta.url.endsWith(".js");
+const MAIN = join(import.meta.dirname, `backend-main.${COMPILED ? "js" : "ts"}`);
+const NODE_ARGS = COMPILED ? [MAIN] : ["--import", "tsx", MAIN];
 
-const ownEntry = (): CliCommand => ({ entry: [...process.execArgv, process.argv[1]!] });
-
-/**
- * Starts this same CLI (from dist/ or through tsx alike) as `serve --control`
- * on host:port with `args`, and waits until it listens. Port 0 picks a free
- * port; a restart reuses the one bound.
- */
-export async function startServeProcess(
-  host: string,
-  port: number,
-  args: readonly string[] = [],
-  cli: CliCommand = ownEntry(),
-): Promise<ServeProcess> {
+/** Starts a backend process (harness/backend-main.ts) and waits until it listens. */
+export async function spawnBackend(
+  options: Omit<BackendOptions, "credentials" | "services"> = {},
+): Promise<BackendProcess> {
   let child!: ChildProcess;
   let answers: ((line: string) => void)[] = [];
-  let address = "";
+  let address = options.address ?? "127.0.0.1:0";
+  const host = address.slice(0, address.lastIndexOf(":"));
   const launch = async () => {
-    if (address) port = Number(address.slice(address.lastIndexOf(":") + 1));
-    child = spawn(
-      process.execPath,
-      [...cli.entry, "serve", "--control", "--host", host, "--port", String(port), "--name", host, ...args],
-      { stdio: ["pipe", "pipe", "inherit"] },
-    );
+    child = spawn(process.execPath, [...NODE_ARGS, JSON.stringify({ ...options, address })], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     answers = [];
     const lines = createInterface({ input: child.stdout! });
     address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server on ${host} did not start`)), 20_000);
-      child.once("exit", (code) => reject(new Error(`server on ${host} exited (${code}) before listening`)));
+      const timer = setTimeout(() => reject(new Error(`backend on ${host} did not start`)), 20_000);
+      child.once("exit", (code) => reject(new Error(`backend on ${host} exited (${code}) before listening`)));
       lines.on("line", (line) => {
         const match = /^listening on (\S+)/.exec(line);
         if (match) {
@@ -66,8 +59,8 @@ export async function startServeProcess(
     });
   };
   const ask = (command: string) =>
-    new Promise<ServeStats>((resolve) => {
-      answers.push((line) => resolve(JSON.parse(line) as ServeStats));
+    new Promise<BackendStats>((resolve) => {
+      answers.push((line) => resolve(JSON.parse(line) as BackendStats));
       child.stdin!.write(`${command}\n`);
     });
   const end = async (how: "SIGKILL" | "stdin") => {
@@ -82,12 +75,14 @@ export async function startServeProcess(
   };
   await launch();
   return {
+    name: options.name ?? host,
     host,
     get address() {
       return address;
     },
     stats: () => ask("stats"),
     reset: async () => void (await ask("reset")),
+    set: async (knobs) => void (await ask(JSON.stringify(knobs))),
     kill: () => end("SIGKILL"),
     restart: async () => {
       await end("SIGKILL");

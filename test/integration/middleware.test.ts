@@ -5,26 +5,24 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { freePort } from "../harness/backends.js";
 import {
   ClientError,
   type ClientMiddleware,
-  createGreeterClient,
-  createRouteGuideClient,
-  GreeterDefinition,
-  HelloReply,
-  HelloRequest,
   InvalidOptionError,
   pool,
-  RouteGuideDefinition,
   type RunningServer,
-  routeGuideImplementation,
   ServerError,
   Status,
   service,
   startServer,
-} from "../src/index.js";
+} from "balanced-grpc";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
+import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
+import { routeGuideImplementation } from "../../harness/reference/route-guide.js";
+import { freePort } from "../../harness/backend-group.js";
 
 /** A server whose Greeter and GetFeature fail the first `failures` calls with UNAVAILABLE. */
 let flaky: RunningServer;

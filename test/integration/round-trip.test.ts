@@ -1,22 +1,15 @@
+import { pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Backends, startBackends } from "../harness/backends.js";
-import {
-  createGreeterClient,
-  createRouteGuideClient,
-  type Point,
-  pickFirst,
-  pool,
-  ROUTE_GUIDE_FEATURES,
-  type RouteNote,
-  roundRobin,
-  routeGuideService,
-  type Strategy,
-} from "../src/index.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import type { Point, RouteNote } from "../../generated/routeguide/route_guide.js";
+import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
+import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
+import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
 
 let backends: Backends;
 
 beforeAll(async () => {
-  backends = await startBackends(1, { services: () => [routeGuideService()] });
+  backends = await startBackends(1);
 });
 afterAll(() => backends.shutdown());
 

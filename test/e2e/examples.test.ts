@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { run } from "./helpers/exec.js";
+import { run } from "../helpers/exec.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "../..");
 
 test("the README's middleware example runs", async () => {
   const output = await run(process.execPath, ["--import", "tsx", "examples/compose-middleware.ts"], root);

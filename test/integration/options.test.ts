@@ -1,12 +1,6 @@
+import { type ClientOptions, createChannel, InvalidOptionError, pool, validateTarget } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
-import {
-  type ClientOptions,
-  createChannel,
-  createGreeterClient,
-  InvalidOptionError,
-  pool,
-  validateTarget,
-} from "../src/index.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 
 /** Expects an InvalidOptionError whose message names the option and the value. */
 function expectInvalid(make: () => unknown, option: string, shown: string): void {

@@ -1,16 +1,11 @@
+import { pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Backends, runCalls, startBackends } from "../harness/backends.js";
-import {
-  createGreeterClient,
-  createRouteGuideClient,
-  type Point,
-  pickFirst,
-  pool,
-  ROUTE_GUIDE_FEATURES,
-  roundRobin,
-  routeGuideService,
-  type Strategy,
-} from "../src/index.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import type { Point } from "../../generated/routeguide/route_guide.js";
+import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
+import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
+import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
+import { runCalls } from "../../harness/load.js";
 
 // Servers close every connection after ~200 ms (grace 1 s) while calls run.
 // `npm run bench:rotation` runs the full 30,000 calls at c=100.
@@ -19,7 +14,6 @@ beforeAll(async () => {
   backends = await startBackends(3, {
     maxConnectionAge: 200,
     maxConnectionAgeGrace: 1_000,
-    services: () => [routeGuideService()],
   });
 });
 afterAll(() => backends.shutdown());

@@ -1,15 +1,8 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { ClientError, InvalidOptionError, type ServerOptions, Status, service, startServer } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
-import {
-  ClientError,
-  createGreeterClient,
-  GreeterDefinition,
-  InvalidOptionError,
-  type ServerOptions,
-  Status,
-  service,
-  startServer,
-} from "../src/index.js";
+import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
+import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 
 function slowGreeter(ms: number) {
   let arrived: () => void = () => {};

@@ -1,0 +1,24 @@
+// A backend as its own OS process (see backend-process.ts): options as JSON
+// in argv[2]; prints "listening on ADDRESS"; answers one JSON line per command
+// line on stdin ("stats", "reset", or {"slowMs":…,"failEvery":…} to change
+// its knobs); exits when stdin closes.
+import { createInterface } from "node:readline";
+import { type BackendOptions, startBackend } from "./backend.js";
+
+const backend = await startBackend(JSON.parse(process.argv[2] ?? "{}") as BackendOptions);
+console.log(`listening on ${backend.address}`);
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  const command = line.trim();
+  if (command === "reset") backend.reset();
+  else if (command.startsWith("{")) Object.assign(backend.knobs, JSON.parse(command));
+  console.log(JSON.stringify(backend.stats()));
+});
+lines.once("close", () => {
+  backend.server.forceShutdown();
+  process.exit(0);
+});
+process.once("SIGTERM", async () => {
+  await backend.shutdown(5_000);
+  process.exit(0);
+});

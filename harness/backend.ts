@@ -1,0 +1,107 @@
+import type { RunningServer, ServerCredentials, ServerOptions, ServiceRegistration } from "balanced-grpc";
+import { startServer } from "balanced-grpc";
+import { type GreeterKnobs, greeterService } from "./reference/greeter.js";
+import { routeGuideService } from "./reference/route-guide.js";
+import { generatedFeatures } from "./reference/route-guide-features.js";
+
+/**
+ * How a test, benchmark or demo backend behaves. The in-process and the
+ * child-process forms take the same options (the child gets them as JSON, so
+ * credentials and extra services are in-process only).
+ */
+export interface BackendOptions {
+  /** `host:port` to listen on. @default "127.0.0.1:0" */
+  address?: string;
+  /** The `x-backend` header of its replies. @default its host */
+  name?: string;
+  /** Greeter misbehaviour: slow replies, failing calls. Changeable while it runs. */
+  slowMs?: number;
+  failEvery?: number;
+  /** Server max connection age and grace, ms. */
+  maxConnectionAge?: number;
+  maxConnectionAgeGrace?: number;
+  /** Server keepalive pings. */
+  keepalive?: ServerOptions["keepalive"];
+  /** Serve RouteGuide with this many generated features instead of the canonical few. */
+  routeFeatures?: number;
+  /** RouteChat answers each note with itself (benchmarks) instead of the notes sent earlier at its point. */
+  echoChat?: boolean;
+  credentials?: ServerCredentials;
+  /** More services, in-process only. */
+  services?: ServiceRegistration[];
+}
+
+/** What a backend counts: calls served and the client connections they came on. */
+export interface BackendStats {
+  calls: number;
+  /** Distinct client connections (`context.peer`) seen. */
+  connections: number;
+}
+
+/** A Greeter + RouteGuide server on one address that counts what it serves. */
+export interface Backend {
+  readonly name: string;
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly server: RunningServer;
+  /** Greeter calls served since the last reset. */
+  calls: number;
+  /** Distinct client connections since the last reset. */
+  readonly peers: Set<string>;
+  readonly knobs: GreeterKnobs;
+  stats(): BackendStats;
+  reset(): void;
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** Starts a backend in this process. */
+export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
+  const address = options.address ?? "127.0.0.1:0";
+  const knobs: GreeterKnobs = { slowMs: options.slowMs ?? 0, failEvery: options.failEvery ?? 0 };
+  const name = options.name ?? address.slice(0, address.lastIndexOf(":"));
+  const peers = new Set<string>();
+  const counters = { calls: 0 };
+  const greeter = greeterService({
+    backend: name,
+    knobs,
+    onCall: (context) => {
+      counters.calls++;
+      peers.add(context.peer);
+    },
+  });
+  const features = options.routeFeatures === undefined ? undefined : generatedFeatures(options.routeFeatures);
+  const server = await startServer({
+    address,
+    services: [
+      greeter,
+      routeGuideService(features, { echoChat: options.echoChat ?? false }),
+      ...(options.services ?? []),
+    ],
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
+    ...(options.maxConnectionAgeGrace !== undefined ? { maxConnectionAgeGrace: options.maxConnectionAgeGrace } : {}),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
+  });
+  return {
+    name,
+    address: server.address,
+    host: server.host,
+    port: server.port,
+    server,
+    get calls() {
+      return counters.calls;
+    },
+    set calls(value) {
+      counters.calls = value;
+    },
+    peers,
+    knobs,
+    stats: () => ({ calls: counters.calls, connections: peers.size }),
+    reset() {
+      counters.calls = 0;
+      peers.clear();
+    },
+    shutdown: (timeout = 1_000) => server.shutdown({ timeout }),
+  };
+}

@@ -1,0 +1,106 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { access, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+/** The repository: where package.json is, above this file (harness/, or .build/harness/ when compiled). */
+const ROOT = [join(import.meta.dirname, ".."), join(import.meta.dirname, "..", "..")].find((dir) =>
+  existsSync(join(dir, "proto")),
+)!;
+const CACHE = join(ROOT, "node_modules", ".cache", "balanced-grpc-go");
+
+/** A benchmark server in another process. */
+export interface BenchServer {
+  /** `host:port` */
+  readonly address: string;
+  /** What it is, for the report: "Go (grpc-go 1.33)" or "Node (grpc-js)". */
+  readonly kind: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the Go benchmark server (harness/go/main.go, with the project's
+ * protos compiled by protoc-gen-go) if it is not built yet, with Debian's
+ * Go and grpc-go in GOPATH mode: no module downloads. Resolves to the binary,
+ * or to undefined with the reason when the toolchain is missing.
+ */
+export async function buildGoServer(): Promise<{ binary?: string; reason?: string }> {
+  for (const tool of ["go", "protoc", "protoc-gen-go"]) {
+    try {
+      await run("sh", ["-c", `command -v ${tool}`]);
+    } catch {
+      return {
+        reason: `${tool} is not installed (apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev protobuf-compiler protoc-gen-go-1-3)`,
+      };
+    }
+  }
+  const sources = ["harness/go/main.go", "proto/helloworld/helloworld.proto", "proto/routeguide/route_guide.proto"];
+  const hash = createHash("sha256");
+  for (const file of sources) hash.update(await readFile(join(ROOT, file)));
+  const binary = join(CACHE, `server-${hash.digest("hex").slice(0, 12)}`);
+  if (
+    await access(binary).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { binary };
+  const gopath = join(CACHE, "gopath");
+  await rm(gopath, { recursive: true, force: true });
+  for (const [proto, pkg] of [
+    ["helloworld/helloworld.proto", "helloworld"],
+    ["routeguide/route_guide.proto", "routeguide"],
+  ] as const) {
+    const out = join(gopath, "src", "bgbench");
+    await mkdir(join(out, pkg), { recursive: true });
+    // The protos' go_package names grpc's own examples; map them into this build's GOPATH.
+    const options = `plugins=grpc,paths=source_relative,M${proto}=bgbench/${pkg}`;
+    await run("protoc", ["-I", join(ROOT, "proto"), `--go_out=${options}:${out}`, join(ROOT, "proto", proto)]);
+  }
+  await copyFile(join(ROOT, "harness/go/main.go"), join(gopath, "src", "bgbench", "main.go"));
+  await run("go", ["build", "-o", binary, "bgbench"], {
+    cwd: gopath,
+    env: {
+      ...process.env,
+      GO111MODULE: "off",
+      GOPATH: `${gopath}:/usr/share/gocode`,
+      GOCACHE: join(CACHE, "gocache"),
+    },
+  }).catch(async (error: { stderr?: string }) => {
+    await writeFile(join(CACHE, "build-error.txt"), error.stderr ?? String(error));
+    throw new Error(`go build failed: ${error.stderr ?? error}`);
+  });
+  return { binary };
+}
+
+/** Starts a process that prints "listening on ADDRESS" and exits when its stdin closes. */
+export async function startListeningProcess(command: string, args: string[], kind: string): Promise<BenchServer> {
+  const child: ChildProcess = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
+    child.once("exit", (code) => reject(new Error(`${kind} server exited (${code}) before listening`)));
+    lines.on("line", (line) => {
+      const match = /^listening on (\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+  return {
+    address,
+    kind,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.stdin!.end();
+      await exited;
+    },
+  };
+}
