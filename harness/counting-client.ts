@@ -29,5 +29,5 @@ export function countingClient(options: ClientOptions) {
       [...(latencies.get(backend) ?? [])].sort((a, b) => a - b),
       0.99,
     );
-  return { client, served, call, reset, p99, ok: () => ok };
+  return { client, served, latencies, call, reset, p99, ok: () => ok };
 }

@@ -60,15 +60,22 @@ class BalancedPicker implements experimental.Picker {
     const connection = this.ready[this.choose(this.ready)]!;
     const result = connection.picker.pick(args);
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
+    connection.picked();
     const { onCallStarted, onCallEnded } = result;
+    let startedAt = 0;
     return {
       pickResultType: result.pickResultType,
       subchannel: result.subchannel,
       status: null,
-      onCallStarted: onCallStarted ? () => (connection.started(), onCallStarted()) : connection.started,
-      onCallEnded: onCallEnded
-        ? (code, details, metadata) => (connection.ended(), onCallEnded(code, details, metadata))
-        : connection.ended,
+      onCallStarted: () => {
+        startedAt = performance.now();
+        connection.started();
+        onCallStarted?.();
+      },
+      onCallEnded: (code, details, metadata) => {
+        connection.ended(startedAt);
+        onCallEnded?.(code, details, metadata);
+      },
     };
   }
 }

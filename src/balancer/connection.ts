@@ -1,4 +1,5 @@
 import { connectivityState as State, type ChannelOptions, experimental } from "@grpc/grpc-js";
+import { RttEwma } from "./latency.js";
 
 type Endpoint = experimental.Endpoint;
 type Picker = experimental.Picker;
@@ -22,6 +23,8 @@ export interface ConnectionStats {
   completed: number;
   /** Milliseconds since it became ready; undefined while not connected. */
   ageMs: number | undefined;
+  /** Its calls' recent round-trip time, ms (what p2c weighs calls in flight by); 0 before any. */
+  rttMs: number;
 }
 
 // Subchannels with equal address and options are one connection in grpc-js;
@@ -29,6 +32,24 @@ export interface ConnectionStats {
 const CONNECTION_OPTION = "balanced-grpc.connection";
 const PEEK = { metadata: undefined as never, extraPickInfo: {} };
 let lastId = 0;
+/** How fast the round-trip estimate forgets, ms (Finagle and Linkerd use 10 s; a pool reacts in about a second). */
+const RTT_DECAY_MS = 1_000;
+/** The cost of a connection with calls on it but no answer yet: more than any measured one. */
+const UNMEASURED_PENALTY = 1e6;
+
+const withPending = new Set<Connection>();
+let forgetting = false;
+
+function forgetPendingSoon(connection: Connection): void {
+  withPending.add(connection);
+  if (forgetting) return;
+  forgetting = true;
+  setImmediate(() => {
+    forgetting = false;
+    for (const c of withPending) c.pending = 0;
+    withPending.clear();
+  });
+}
 
 /**
  * @internal
@@ -46,25 +67,63 @@ export class Connection {
   picker: Picker;
   inFlight = 0;
   completed = 0;
+  /**
+   * Calls picked for this connection that have not started yet. grpc-js starts
+   * a picked call a microtask later, so a burst of picks in one tick (many
+   * responses arriving in one read, each caller sending its next call) would
+   * all see the same counts; these count them until they start, and are
+   * forgotten on the next turn of the event loop (a pick whose call never
+   * starts must not weigh for ever).
+   */
+  pending = 0;
   /** Why it last failed to connect, from grpc-js. */
   error: string | null = null;
   /** When it last became READY (performance.now()). */
   readyAt: number | undefined;
+  /** The backend address, once connected. */
+  backend = "";
   private address: string | undefined;
   private readonly leaf: experimental.LeafLoadBalancer;
   private closed = false;
 
-  /** Counts a call that started on this connection; shared by every pick of it. */
-  readonly started = (): void => {
-    this.inFlight++;
-  };
+  private readonly rtt = new RttEwma(RTT_DECAY_MS);
 
-  /** Counts a call that ended; closes the connection once a draining one is idle. */
-  readonly ended = (): void => {
+  /**
+   * What p2c compares: its recent round-trip time times the square root of
+   * its calls (in flight, and picked but not yet started) plus one. With
+   * backends alike, the lower cost is the connection with fewer calls in
+   * flight; a backend that answers slower loses to one with a few more calls
+   * (Linkerd and Finagle multiply by the calls themselves; the square root
+   * lets latency count for more, which keeps a slow backend's share down even
+   * when the client's own queueing inflates every round trip). Before its
+   * first call ends, a connection is tried once and then waits for that answer.
+   */
+  cost(now: number): number {
+    const load = this.inFlight + this.pending;
+    const rtt = this.rtt.read(now);
+    if (rtt === 0) return load === 0 ? 0 : UNMEASURED_PENALTY + load;
+    return rtt * Math.sqrt(load + 1);
+  }
+
+  /** Counts a call picked for this connection. */
+  picked(): void {
+    if (this.pending++ === 0) forgetPendingSoon(this);
+  }
+
+  /** Counts a call that started on this connection, at `now`. */
+  started(): void {
+    this.inFlight++;
+    if (this.pending > 0) this.pending--;
+  }
+
+  /** Counts a call that ended, started at `startedAt`; closes the connection once a draining one is idle. */
+  ended(startedAt: number): void {
     this.inFlight--;
     this.completed++;
+    const now = performance.now();
+    this.rtt.observe(now - startedAt, now);
     if (this.role === "draining" && this.inFlight === 0) this.close();
-  };
+  }
 
   constructor(
     readonly endpoint: Endpoint,
@@ -83,6 +142,7 @@ export class Connection {
         if (state === State.READY && this.state !== State.READY) {
           this.readyAt = performance.now();
           this.address = picker.pick(PEEK).subchannel?.getAddress() ?? this.address;
+          this.backend = this.address ?? "";
         }
         if (state !== State.READY) this.readyAt = undefined;
         this.previousState = this.state;
@@ -133,6 +193,7 @@ export class Connection {
       inFlight: this.inFlight,
       completed: this.completed,
       ageMs: this.readyAt === undefined ? undefined : Math.round(now - this.readyAt),
+      rttMs: Math.round(this.rtt.read(now) * 100) / 100,
     };
   }
 }

@@ -22,12 +22,15 @@ afterEach(() => {
   backends.reset();
 });
 
-/** A client whose connections are all up: warmed, then counters reset. */
+/**
+ * A client whose connections are all up: warmed, then the call counts reset.
+ * The servers keep counting the distinct connections they saw.
+ */
 async function warmClient(options: ClientOptions): Promise<GreeterSdkClient> {
   const client = createGreeterClient(options);
   clients.push(client);
   await runCalls(200, 20, () => client.sayHello({ name: "warm-up" }));
-  backends.reset();
+  for (const backend of backends.list) backend.calls = 0;
   return client;
 }
 
@@ -36,9 +39,10 @@ async function load(client: GreeterSdkClient, calls = 600): Promise<void> {
   expect(failed).toEqual([]);
 }
 
-function expectEvenShares(shares: number[]): void {
+/** Shares within `tolerance` of the mean: exact turns give ±10%. */
+function expectEvenShares(shares: number[], tolerance = 0.1): void {
   const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
-  for (const share of shares) expect(Math.abs(share - mean)).toBeLessThanOrEqual(0.1 * mean);
+  for (const share of shares) expect(Math.abs(share - mean)).toBeLessThanOrEqual(tolerance * mean);
 }
 
 describe("over 3 backends (127.0.0.1-3, one target)", () => {
@@ -65,14 +69,17 @@ describe("over 3 backends (127.0.0.1-3, one target)", () => {
   });
 
   test.each([
-    ["pool(10)", { strategy: pool(10) }],
-    ['{ strategy: "pool", size: 10 }', { strategy: "pool", size: 10 }],
-    ['pool(10, { pick: "roundRobin" })', { strategy: pool(10, { pick: "roundRobin" }) }],
-  ] as const)("%s: 30 distinct connections over all 3 backends", async (_name, strategy) => {
+    ["pool(10)", { strategy: pool(10) }, "p2c"],
+    ['{ strategy: "pool", size: 10 }', { strategy: "pool", size: 10 }, "p2c"],
+    ['pool(10, { pick: "roundRobin" })', { strategy: pool(10, { pick: "roundRobin" }) }, "roundRobin"],
+  ] as const)("%s: 30 distinct connections over all 3 backends", async (_name, strategy, pick) => {
     const client = await warmClient({ target: backends.target, ...strategy });
     await load(client, 1200);
     expect(backends.list.map((b) => b.peers.size)).toEqual([10, 10, 10]);
-    expectEvenShares(backends.shares());
+    // Round robin takes turns. p2c follows each connection's calls in flight and
+    // latency; these backends run in this very process, so their latencies are
+    // noisy and the shares even out only loosely (every backend 20-47%).
+    expectEvenShares(backends.shares(), pick === "roundRobin" ? 0.1 : 0.4);
     // The client's own view: 30 connections, 10 to each backend, all used, none busy.
     const stats = client.$channel.stats();
     expect(stats).toHaveLength(30);

@@ -1,0 +1,100 @@
+import { Metadata, status, type StatusObject } from "@grpc/grpc-js";
+
+type Listener = {
+  onReceiveMetadata(metadata: Metadata): void;
+  onReceiveMessage(message: Buffer): void;
+  onReceiveStatus(status: StatusObject): void;
+};
+
+/** A grpc-js call that records what it is asked to do and answers when the test says so. */
+export class FakeCall {
+  listener: Listener | undefined;
+  metadata: Metadata | undefined;
+  readonly sent: Buffer[] = [];
+  /** Write callbacks not yet called: grpc-js's flow control, under the test's thumb. */
+  readonly pendingWrites: (() => void)[] = [];
+  halfClosed = false;
+  reads = 0;
+  cancelled: { code: number; details: string } | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly deadline: Date | number,
+  ) {}
+
+  start(metadata: Metadata, listener: Listener): void {
+    this.metadata = metadata;
+    this.listener = listener;
+  }
+  sendMessageWithContext(context: { callback?: () => void }, message: Buffer): void {
+    this.sent.push(message);
+    if (context.callback) this.pendingWrites.push(context.callback);
+  }
+  halfClose(): void {
+    this.halfClosed = true;
+  }
+  startRead(): void {
+    this.reads++;
+  }
+  cancelWithStatus(code: number, details: string): void {
+    this.cancelled = { code, details };
+  }
+  getPeer(): string {
+    return "fake";
+  }
+  getCallNumber(): number {
+    return 0;
+  }
+  setCredentials(): void {}
+  getAuthContext(): null {
+    return null;
+  }
+
+  /** Confirms every write so far, as grpc-js does once a message is on its way. */
+  flushWrites(): void {
+    for (const callback of this.pendingWrites.splice(0)) callback();
+  }
+  header(entries: Record<string, string> = {}): void {
+    const metadata = new Metadata();
+    for (const [k, v] of Object.entries(entries)) metadata.set(k, v);
+    this.listener!.onReceiveMetadata(metadata);
+  }
+  message(bytes: Buffer): void {
+    this.listener!.onReceiveMessage(bytes);
+  }
+  end(code: number = status.OK, details = "", trailer: Record<string, string> = {}): void {
+    const metadata = new Metadata();
+    for (const [k, v] of Object.entries(trailer)) metadata.set(k, v);
+    this.listener!.onReceiveStatus({ code, details, metadata });
+  }
+  /** The server refused the stream unprocessed (GOAWAY, RST_STREAM REFUSED_STREAM), as grpc-js reports it. */
+  refuse(): void {
+    this.end(status.UNAVAILABLE, "Stream refused by server");
+  }
+}
+
+/** A channel (ChannelPool as the engine and PooledCall see it) that hands out FakeCalls. */
+export class FakeChannel {
+  closed = false;
+  replays = 0;
+  readonly calls: FakeCall[] = [];
+
+  createCall(method: string, deadline: Date | number): FakeCall {
+    return this.attempt(method, deadline);
+  }
+  attempt(method: string, deadline: Date | number): FakeCall {
+    if (this.closed) throw new Error("closed");
+    const call = new FakeCall(method, deadline);
+    this.calls.push(call);
+    return call;
+  }
+  replayed(): void {
+    this.replays++;
+  }
+  get last(): FakeCall {
+    return this.calls.at(-1)!;
+  }
+}
+
+/** Resolves after pending immediates (a replay runs on the next turn of the event loop). */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,0 +1,78 @@
+import { connectivityState as State, experimental, Metadata } from "@grpc/grpc-js";
+
+type Listener = (subchannel: experimental.SubchannelInterface, previous: State, next: State, keepalive: number) => void;
+
+/** A subchannel whose state the test sets; counts its refs, as grpc-js's do, to tell when it is let go. */
+export class FakeSubchannel {
+  state: State = State.IDLE;
+  refs = 0;
+  connects = 0;
+  private readonly listeners = new Set<Listener>();
+  readonly self: experimental.SubchannelInterface;
+
+  constructor(
+    readonly address: string,
+    readonly args: Record<string, unknown>,
+  ) {
+    const fake = this;
+    const methods: Record<string, unknown> = {
+      getConnectivityState: () => fake.state,
+      addConnectivityStateListener: (l: Listener) => fake.listeners.add(l),
+      removeConnectivityStateListener: (l: Listener) => fake.listeners.delete(l),
+      startConnecting: () => {
+        fake.connects++;
+        if (fake.state === State.IDLE) fake.set(State.CONNECTING);
+      },
+      getAddress: () => address,
+      ref: () => void fake.refs++,
+      unref: () => void fake.refs--,
+      isHealthy: () => true,
+      realSubchannelEquals: (other: unknown) => other === fake.self,
+      getRealSubchannel: () => fake.self,
+    };
+    // The rest of the interface (health and data watchers, channelz) does nothing here.
+    this.self = new Proxy(methods, { get: (t, name) => t[name as string] ?? (() => undefined) }) as never;
+  }
+
+  /** Moves to `next` and tells the listeners, as a real subchannel does. */
+  set(next: State): void {
+    const previous = this.state;
+    this.state = next;
+    for (const listener of [...this.listeners]) listener(this.self, previous, next, 0);
+  }
+}
+
+/** A channel control helper that records subchannels and the latest state and picker. */
+export class FakeHelper implements experimental.ChannelControlHelper {
+  readonly subchannels: FakeSubchannel[] = [];
+  state: State = State.IDLE;
+  picker: experimental.Picker | undefined;
+  reresolutions = 0;
+
+  createSubchannel(address: experimental.SubchannelAddress, args: Record<string, unknown>): experimental.SubchannelInterface {
+    const subchannel = new FakeSubchannel(experimental.subchannelAddressToString(address), args);
+    this.subchannels.push(subchannel);
+    return subchannel.self;
+  }
+  updateState(state: State, picker: experimental.Picker): void {
+    this.state = state;
+    this.picker = picker;
+  }
+  requestReresolution(): void {
+    this.reresolutions++;
+  }
+  addChannelzChild(): void {}
+  removeChannelzChild(): void {}
+
+  /** Picks once; returns the picked subchannel's fake (or undefined) and the pick's call callbacks. */
+  pick() {
+    const result = this.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
+    const fake = this.subchannels.find((s) => s.self === result.subchannel);
+    return { result, fake };
+  }
+}
+
+export const endpoints = (...addresses: string[]) =>
+  experimental.statusOrFromValue(
+    addresses.map((a) => ({ addresses: [{ host: a.split(":")[0]!, port: Number(a.split(":")[1]) }] })),
+  );
