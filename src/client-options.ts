@@ -253,8 +253,11 @@ export function resolveClientOptions(options: unknown): ResolvedClientSettings {
   return {
     channel: resolveChannelSettings(o.target, resolveStrategy(o), o as ChannelSettings),
     middleware: resolveMiddleware(o.middleware),
-    defaultCallOptions: (checkObject("defaultCallOptions", o.defaultCallOptions, "expected an object of call options by method name") ??
-      {}) as ResolvedClientSettings["defaultCallOptions"],
+    defaultCallOptions: (checkObject(
+      "defaultCallOptions",
+      o.defaultCallOptions,
+      "expected an object of call options by method name",
+    ) ?? {}) as ResolvedClientSettings["defaultCallOptions"],
     retry: resolveRetry(o.retry),
   };
 
@@ -313,7 +316,11 @@ export function resolveStrategy(options: { strategy?: unknown; size?: unknown; p
   );
   if (name === "pool") {
     if (size === undefined) {
-      throw new InvalidOptionError("size", size, `expected a pool size with strategy "pool" (or use strategy: pool(n))`);
+      throw new InvalidOptionError(
+        "size",
+        size,
+        `expected a pool size with strategy "pool" (or use strategy: pool(n))`,
+      );
     }
     return pool(checkInteger("size", size, 1, MAX_POOL_SIZE), { pick: (pick ?? DEFAULT_PICK) as PickPolicy });
   }
@@ -365,8 +372,11 @@ function resolveOutlierDetection(value: unknown): Record<string, unknown> | unde
   const given = value === true ? {} : checkObject("outlierDetection", value, "expected true, false or settings");
   const setting = <K extends keyof OutlierDetectionSettings>(key: K): number =>
     (given?.[key] ?? DEFAULT_OUTLIER_DETECTION[key]) as number;
-  const ms = (key: keyof OutlierDetectionSettings, min = 1) =>
-    `${checkDuration(`outlierDetection.${key}`, setting(key), min) / 1000}s`;
+  // grpc-js reads these durations as { seconds, nanos } objects.
+  const ms = (key: keyof OutlierDetectionSettings, min = 1) => {
+    const value = checkDuration(`outlierDetection.${key}`, setting(key), min);
+    return { seconds: Math.floor(value / 1000), nanos: (value % 1000) * 1_000_000 };
+  };
   const percent = (key: keyof OutlierDetectionSettings) =>
     checkInteger(`outlierDetection.${key}`, setting(key), 0, 100);
   return {
@@ -387,7 +397,11 @@ function resolveOutlierDetection(value: unknown): Record<string, unknown> | unde
 function resolveMiddleware(middleware: unknown): readonly ClientMiddleware<any, any>[] {
   if (middleware === undefined) return [];
   if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
-    throw new InvalidOptionError("middleware", middleware, "expected an array of nice-grpc client middleware functions");
+    throw new InvalidOptionError(
+      "middleware",
+      middleware,
+      "expected an array of nice-grpc client middleware functions",
+    );
   }
   return middleware;
 }

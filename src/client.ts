@@ -116,7 +116,9 @@ function withMiddleware(middleware: AnyMiddleware, method: MethodInfo, engine: M
     // As nice-grpc: a middleware of a single-response call must return one message.
     while (true) {
       if (!result.done) {
-        result = await iterator.throw(new Error("A middleware yielded a message, but expected to only return a message"));
+        result = await iterator.throw(
+          new Error("A middleware yielded a message, but expected to only return a message"),
+        );
         continue;
       }
       if (result.value == null) {

@@ -1,8 +1,31 @@
 // The public API of balanced-grpc.
 
+export type { ChannelCredentials, ChannelOptions } from "@grpc/grpc-js";
+// What the options and errors above are made of, so a project needs no
+// direct dependency on grpc-js or nice-grpc (one copy of each: see the README).
+export { connectivityState, credentials, ServerCredentials } from "@grpc/grpc-js";
+export type { CompatServiceDefinition, ServiceImplementation } from "nice-grpc";
+export type {
+  CallContext,
+  CallOptions,
+  ClientMiddleware,
+  ClientMiddlewareCall,
+  MethodDescriptor,
+  ServerMiddleware,
+} from "nice-grpc-common";
+export { ClientError, Metadata, ServerError, Status } from "nice-grpc-common";
+export type { ConnectionStats } from "./balancer/connection.js";
+export type {
+  DeadlineOptions,
+  RetryOptions,
+  SdkCallOptions,
+  WaitForReadyOptions,
+} from "./call/call-options.js";
+export type { ChannelPool } from "./channel/channel-pool.js";
+export { createChannel } from "./channel/create-channel.js";
+export type { ClientControls, SdkClient } from "./client.js";
 // Clients
 export { createServiceClient } from "./client.js";
-export type { ClientControls, SdkClient } from "./client.js";
 export type {
   ChannelSettings,
   ClientOptions,
@@ -12,13 +35,10 @@ export type {
   SdkDefaultCallOptions,
   StrategyOptions,
 } from "./client-options.js";
-export type {
-  DeadlineOptions,
-  RetryOptions,
-  SdkCallOptions,
-  WaitForReadyOptions,
-} from "./call/call-options.js";
-export { pickFirst, pool, roundRobin } from "./strategy.js";
+export { ClientClosedError, InvalidOptionError } from "./errors.js";
+export type { RunningServer, ServerOptions, ServiceRegistration } from "./server.js";
+// Servers
+export { service, startServer } from "./server.js";
 export type {
   PickFirstStrategy,
   PickPolicy,
@@ -28,27 +48,5 @@ export type {
   Strategy,
   StrategyName,
 } from "./strategy.js";
-export { createChannel } from "./channel/create-channel.js";
-export type { ChannelPool } from "./channel/channel-pool.js";
-export type { ConnectionStats } from "./balancer/connection.js";
+export { pickFirst, pool, roundRobin } from "./strategy.js";
 export { validateTarget } from "./target.js";
-export { ClientClosedError, InvalidOptionError } from "./errors.js";
-
-// Servers
-export { service, startServer } from "./server.js";
-export type { RunningServer, ServerOptions, ServiceRegistration } from "./server.js";
-
-// What the options and errors above are made of, so a project needs no
-// direct dependency on grpc-js or nice-grpc (one copy of each: see the README).
-export { connectivityState, credentials, ServerCredentials } from "@grpc/grpc-js";
-export type { ChannelCredentials, ChannelOptions } from "@grpc/grpc-js";
-export { ClientError, Metadata, ServerError, Status } from "nice-grpc-common";
-export type {
-  CallContext,
-  CallOptions,
-  ClientMiddleware,
-  ClientMiddlewareCall,
-  MethodDescriptor,
-  ServerMiddleware,
-} from "nice-grpc-common";
-export type { CompatServiceDefinition, ServiceImplementation } from "nice-grpc";

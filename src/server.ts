@@ -1,7 +1,7 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import { type CompatServiceDefinition, createServer, type ServiceImplementation } from "nice-grpc";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
 import { checkDuration } from "./check.js";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 
 /** A service to serve: a nice-grpc definition and its implementation. */

@@ -1,6 +1,6 @@
-import { type ChannelOptions, connectivityState as State, experimental } from "@grpc/grpc-js";
+import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import type { BalancerSettings } from "../client-options.js";
-import { type PickPolicy } from "../strategy.js";
+import type { PickPolicy } from "../strategy.js";
 import { Connection, type ConnectionStats } from "./connection.js";
 import { type Choose, chooser } from "./pick.js";
 import { Recycler } from "./recycler.js";

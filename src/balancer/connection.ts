@@ -1,4 +1,4 @@
-import { connectivityState as State, type ChannelOptions, experimental } from "@grpc/grpc-js";
+import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import { RttEwma } from "./latency.js";
 
 type Endpoint = experimental.Endpoint;

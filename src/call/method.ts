@@ -47,7 +47,11 @@ export function methodsOf(definition: CompatServiceDefinition): MethodInfo[] {
   );
   return entries.map(([name, method]) => {
     if (RESERVED.includes(name)) {
-      throw new InvalidOptionError("definition", name, `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`);
+      throw new InvalidOptionError(
+        "definition",
+        name,
+        `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`,
+      );
     }
     const path = tsProto ? `/${(definition as { fullName: string }).fullName}/${method.name}` : method.path!;
     const idempotencyLevel = method.options?.idempotencyLevel;

@@ -133,7 +133,10 @@ abstract class SingleResponseCall {
     try {
       value = this.method.deserialize(this.response);
     } catch (error) {
-      return this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, `Response message parsing error: ${String(error)}`));
+      return this.settle(
+        undefined,
+        new ClientError(this.method.path, Status.INTERNAL, `Response message parsing error: ${String(error)}`),
+      );
     }
     this.settle(value, undefined);
   }
@@ -150,9 +153,12 @@ abstract class SingleResponseCall {
   protected after(delayMs: number, next: () => void): void {
     const left = this.deadline - Date.now();
     if (delayMs >= left) {
-      this.backoff = setTimeout(() => {
-        this.settle(undefined, new ClientError(this.method.path, Status.DEADLINE_EXCEEDED, "Deadline exceeded"));
-      }, Math.max(0, left));
+      this.backoff = setTimeout(
+        () => {
+          this.settle(undefined, new ClientError(this.method.path, Status.DEADLINE_EXCEEDED, "Deadline exceeded"));
+        },
+        Math.max(0, left),
+      );
       return;
     }
     this.backoff = setTimeout(() => {
@@ -219,7 +225,9 @@ export class UnaryCall extends SingleResponseCall {
 
   protected override failed(error: ClientError): void {
     // A closed client's calls end now: a retry could only fail with ClientClosedError.
-    const delay = this.channel.closed ? undefined : retryDelay(error, this.attempt, this.method, this.options, this.retry);
+    const delay = this.channel.closed
+      ? undefined
+      : retryDelay(error, this.attempt, this.method, this.options, this.retry);
     if (delay === undefined) return this.settle(undefined, error);
     this.options.onRetryableError?.(error, this.attempt, delay);
     this.attempt++;
@@ -256,7 +264,9 @@ export function unaryCall(
   options: EngineCallOptions,
   retry: ResolvedRetrySettings | false,
 ): Promise<unknown> {
-  return new Promise((resolve, reject) => new UnaryCall(channel, method, options, retry, resolve, reject).start(request));
+  return new Promise((resolve, reject) =>
+    new UnaryCall(channel, method, options, retry, resolve, reject).start(request),
+  );
 }
 
 /** @internal Runs a client-streaming call. */

@@ -1,4 +1,4 @@
-import type { Channel, ChannelInterface, connectivityState as State, experimental } from "@grpc/grpc-js";
+import type { Channel, ChannelInterface, experimental, connectivityState as State } from "@grpc/grpc-js";
 import type { ConnectionStats } from "../balancer/connection.js";
 import { statsOf } from "../balancer/registry.js";
 import { ClientClosedError } from "../errors.js";

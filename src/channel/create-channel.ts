@@ -1,4 +1,4 @@
-import { Channel } from "@grpc/grpc-js";
+import { Channel, experimental } from "@grpc/grpc-js";
 import { BALANCER_NAME } from "../balancer/balancer.js";
 import { newPoolId } from "../balancer/registry.js";
 import {
@@ -34,6 +34,8 @@ export function openChannel(settings: ResolvedChannelSettings): ChannelPool {
   const policy = settings.outlierDetection
     ? { outlier_detection: { ...settings.outlierDetection, child_policy: [balancer] } }
     : balancer;
+  // grpc-js would fall back to pick_first, silently, on a config it cannot parse.
+  experimental.parseLoadBalancingConfig(policy);
   const serviceConfig = JSON.stringify({ ...settings.serviceConfig, loadBalancingConfig: [policy] });
   const channel = new Channel(settings.target, settings.credentials, {
     ...settings.channelOptions,

@@ -1,9 +1,4 @@
-import {
-  type ChannelInterface,
-  type experimental,
-  type Metadata,
-  type status as Status,
-} from "@grpc/grpc-js";
+import type { ChannelInterface, experimental, Metadata, status as Status } from "@grpc/grpc-js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon, statusAfterClose } from "./refused-stream.js";
 
@@ -88,7 +83,11 @@ export class PooledCall implements CallStream {
         listener.onReceiveMessage(message);
       },
       onReceiveStatus: (status) => {
-        if (this.cancelled === undefined && this.sent && mayReplay(status, this.responded, this.pool.closed, this.replays)) {
+        if (
+          this.cancelled === undefined &&
+          this.sent &&
+          mayReplay(status, this.responded, this.pool.closed, this.replays)
+        ) {
           return replaySoon(() => this.replay());
         }
         this.sent = undefined;

@@ -14,7 +14,10 @@ beforeAll(async () => {
   backends = await spawnBackends(3);
   await backends.list[2]!.set({ slowMs: 20 });
   dns = await startDnsServer();
-  dns.set("greeter.test", backends.list.map((b) => b.host));
+  dns.set(
+    "greeter.test",
+    backends.list.map((b) => b.host),
+  );
   target = dns.target("greeter.test", backends.port);
   // Servers and client at full speed (JIT-compiled) before anything is measured.
   const warm = countingClient({ target: backends.target, strategy: pool(2, { pick: "roundRobin" }) });

@@ -23,7 +23,10 @@ describe("the command", () => {
     [["call", "--target", "127.0.0.1:1", "--strategy", "fast"], /Allowed choices are pickFirst, roundRobin, pool/],
     [["call", "--target", "127.0.0.1:99999"], /invalid option "target".*from 1 to 65535/],
     [["call", "--target", "127.0.0.1:1", "--strategy", "pool"], /invalid option "size"/],
-    [["call", "--target", "127.0.0.1:1", "--max-connection-age", "10ms"], /invalid option "maxConnectionAge".*from 1000/],
+    [
+      ["call", "--target", "127.0.0.1:1", "--max-connection-age", "10ms"],
+      /invalid option "maxConnectionAge".*from 1000/,
+    ],
     [["call"], /required option '--target <target>'/],
     [["demo", "--backends", "20"], /expected an integer from 2 to 8/],
     [["bench", "--concurrency", "1,x"], /expected an integer/],

@@ -91,7 +91,10 @@ test("generating again writes nothing; a removed proto's files go, files of your
   await writeFile(join(project, "generated/notes.md"), "mine");
   await writeFile(join(project, "generated/helpers.ts"), "export const mine = 1;\n");
   await mkdir(join(project, "proto/acme/extra"), { recursive: true });
-  await writeFile(join(project, "proto/acme/extra/extra.proto"), 'syntax = "proto3";\npackage acme.extra;\nmessage X { int32 a = 1; }\n');
+  await writeFile(
+    join(project, "proto/acme/extra/extra.proto"),
+    'syntax = "proto3";\npackage acme.extra;\nmessage X { int32 a = 1; }\n',
+  );
   expect((await generate({ cwd: project, proto: "proto", out: "generated" })).written).toEqual(["acme/extra/extra.ts"]);
   await rm(join(project, "proto/acme/extra"), { recursive: true });
   const removed = await generate({ cwd: project, proto: "proto", out: "generated" });
@@ -108,7 +111,10 @@ describe("bad input is refused with a clear message, and nothing is written", ()
       "a syntax error: buf's message, with file and line",
       async (dir) => {
         await mkdir(join(dir, "proto"));
-        await writeFile(join(dir, "proto/broken.proto"), 'syntax = "proto3";\nmessage Broken {\n  string name = ;\n}\n');
+        await writeFile(
+          join(dir, "proto/broken.proto"),
+          'syntax = "proto3";\nmessage Broken {\n  string name = ;\n}\n',
+        );
       },
       {},
       /buf could not compile the protos:[\s\S]*broken\.proto:3:/,
@@ -123,7 +129,11 @@ describe("bad input is refused with a clear message, and nothing is written", ()
       await writeFile(join(dir, "package.json"), "{}");
       await prepare(dir);
       const before = await readdir(dir, { recursive: true });
-      const error = await generate({ cwd: dir, proto: folders.proto ?? "proto", out: folders.out ?? "generated" }).catch((e: unknown) => e);
+      const error = await generate({
+        cwd: dir,
+        proto: folders.proto ?? "proto",
+        out: folders.out ?? "generated",
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GenerateError);
       expect((error as Error).message).toMatch(message);
       expect(await readdir(dir, { recursive: true })).toEqual(before);
@@ -138,7 +148,9 @@ describe("bad input is refused with a clear message, and nothing is written", ()
       await writeFile(join(dir, "package.json"), "{}");
       await withProto(dir);
       const error = await generate({ cwd: dir, proto: "proto", out: "generated" }).catch((e: unknown) => e);
-      expect((error as Error).message).toMatch(/@bufbuild\/buf is not installed[\s\S]*npm install --save-dev @bufbuild\/buf ts-proto/);
+      expect((error as Error).message).toMatch(
+        /@bufbuild\/buf is not installed[\s\S]*npm install --save-dev @bufbuild\/buf ts-proto/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

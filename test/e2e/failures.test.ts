@@ -31,62 +31,65 @@ type Served = CallEvent<string | undefined>;
 const servedBy = (events: Served[], backend: string, from: number, to = Infinity) =>
   events.filter((e) => e.error === undefined && e.value === backend && e.endedAt >= from && e.endedAt < to).length;
 
-describe.each(
-  strategies(2).filter(([name]) => name !== "pickFirst()") as [string, Strategy][],
-)("a backend killed (SIGKILL) under load, %s", (name, strategy) => {
-  test("idempotent SayHello: 0 failures, traffic leaves it, and it is used again once back", async () => {
-    const { target, backends } = await threeBackends();
-    const victim = backends[2]!;
-    const retries: number[] = [];
-    const client = createGreeterClient({ target, strategy });
-    const events: Served[] = [];
-    let killedAt: number | undefined;
-    let restartedAt: number | undefined;
-    let backAt: number | undefined;
-    const script = (async () => {
-      await delay(1_500);
-      await victim.kill();
-      killedAt = performance.now();
-      await delay(1_500);
-      await victim.restart();
-      restartedAt = performance.now();
-    })();
-    const result = await runLoad(
-      async () => {
-        let backend: string | undefined;
-        await client.sayHello(
-          { name: "kill" },
-          { onHeader: (h) => (backend = backendOf(h)), onRetryableError: () => retries.push(performance.now()) },
-        );
-        return backend;
-      },
-      {
-        concurrency: 20,
-        durationMs: 20_000,
-        onEnd: (event) => {
-          events.push(event);
-          if (restartedAt !== undefined && backAt === undefined && event.value === victim.host) backAt = event.endedAt;
+describe.each(strategies(2).filter(([name]) => name !== "pickFirst()") as [string, Strategy][])(
+  "a backend killed (SIGKILL) under load, %s",
+  (name, strategy) => {
+    test("idempotent SayHello: 0 failures, traffic leaves it, and it is used again once back", async () => {
+      const { target, backends } = await threeBackends();
+      const victim = backends[2]!;
+      const retries: number[] = [];
+      const client = createGreeterClient({ target, strategy });
+      const events: Served[] = [];
+      let killedAt: number | undefined;
+      let restartedAt: number | undefined;
+      let backAt: number | undefined;
+      const script = (async () => {
+        await delay(1_500);
+        await victim.kill();
+        killedAt = performance.now();
+        await delay(1_500);
+        await victim.restart();
+        restartedAt = performance.now();
+      })();
+      const result = await runLoad(
+        async () => {
+          let backend: string | undefined;
+          await client.sayHello(
+            { name: "kill" },
+            { onHeader: (h) => (backend = backendOf(h)), onRetryableError: () => retries.push(performance.now()) },
+          );
+          return backend;
         },
-        // Ends once the restarted backend served again (reconnect backoff starts at 1 s).
-        stopWhen: () => backAt !== undefined,
-      },
-    );
-    await script;
-    client.close();
-    expect(result.failures).toBe(0);
-    expect(servedBy(events, victim.host, 0, killedAt)).toBeGreaterThan(0);
-    // Only calls in flight on it at the kill were retried: about the concurrency, far fewer than the load.
-    expect(retries.length).toBeLessThanOrEqual(20 * 2);
-    expect(servedBy(events, victim.host, killedAt! + 100, restartedAt)).toBe(0);
-    const others = servedBy(events, "127.0.0.1", killedAt!, restartedAt) + servedBy(events, "127.0.0.2", killedAt!, restartedAt);
-    expect(others).toBeGreaterThan(0);
-    console.log(
-      `${name}: ${result.calls} calls, 0 failures, ${retries.length} retried attempts after SIGKILL; ` +
-        `restarted backend served again ${backAt ? `${(backAt - restartedAt!).toFixed(0)} ms` : "never"} after it listened`,
-    );
-    expect(backAt).toBeDefined();
-  });
-});
+        {
+          concurrency: 20,
+          durationMs: 20_000,
+          onEnd: (event) => {
+            events.push(event);
+            if (restartedAt !== undefined && backAt === undefined && event.value === victim.host)
+              backAt = event.endedAt;
+          },
+          // Ends once the restarted backend served again (reconnect backoff starts at 1 s).
+          stopWhen: () => backAt !== undefined,
+        },
+      );
+      await script;
+      client.close();
+      expect(result.failures).toBe(0);
+      expect(servedBy(events, victim.host, 0, killedAt)).toBeGreaterThan(0);
+      // Only calls in flight on it at the kill were retried: about the concurrency, far fewer than the load.
+      expect(retries.length).toBeLessThanOrEqual(20 * 2);
+      expect(servedBy(events, victim.host, killedAt! + 100, restartedAt)).toBe(0);
+      const others =
+        servedBy(events, "127.0.0.1", killedAt!, restartedAt) + servedBy(events, "127.0.0.2", killedAt!, restartedAt);
+      expect(others).toBeGreaterThan(0);
+      console.log(
+        `${name}: ${result.calls} calls, 0 failures, ${retries.length} retried attempts after SIGKILL; ` +
+          `restarted backend served again ${backAt ? `${(backAt - restartedAt!).toFixed(0)} ms` : "never"} after it listened`,
+      );
+      expect(backAt).toBeDefined();
+    });
+  },
+);
 
 test("a backend killed under load: a non-idempotent method fails only for the calls in flight on it", async () => {
   const { target, backends } = await threeBackends();
@@ -160,7 +163,9 @@ test("a hung backend (SIGSTOP) is left within 2 s with keepalive, and used again
   // client stopped sending to it.
   const stuck = retried.filter((t) => t > stoppedAt! && t < continuedAt!);
   const detected = Math.max(...stuck);
-  console.log(`SIGSTOP: ${retried.length} stuck calls retried; hung backend left ${(detected - stoppedAt!).toFixed(0)} ms after SIGSTOP`);
+  console.log(
+    `SIGSTOP: ${retried.length} stuck calls retried; hung backend left ${(detected - stoppedAt!).toFixed(0)} ms after SIGSTOP`,
+  );
   expect(stuck.length).toBeGreaterThan(0);
   expect(detected - stoppedAt!).toBeLessThan(2_000 + 1_500); // the promise is 2 s; slack for CI
   const healthy = served.filter((s) => s.endedAt > detected && s.endedAt < continuedAt!).length;

@@ -21,8 +21,8 @@ import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/hel
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
-import { routeGuideImplementation } from "../../harness/reference/route-guide.js";
 import { freePort } from "../../harness/backend-group.js";
+import { routeGuideImplementation } from "../../harness/reference/route-guide.js";
 
 /** A server whose Greeter and GetFeature fail the first `failures` calls with UNAVAILABLE. */
 let flaky: RunningServer;

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import type { Point } from "../../generated/routeguide/route_guide.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
-import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
 import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
 import { runCalls } from "../../harness/load.js";
+import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
 
 // Servers close every connection after ~200 ms (grace 1 s) while calls run.
 // `npm run bench:rotation` runs the full 30,000 calls at c=100.

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import type { Point, RouteNote } from "../../generated/routeguide/route_guide.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
-import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
 import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
+import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
 
 let backends: Backends;
 

@@ -1,4 +1,4 @@
-import { Metadata, status, type StatusObject } from "@grpc/grpc-js";
+import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;

@@ -1,4 +1,4 @@
-import { connectivityState as State, experimental, Metadata } from "@grpc/grpc-js";
+import { experimental, Metadata, connectivityState as State } from "@grpc/grpc-js";
 
 type Listener = (subchannel: experimental.SubchannelInterface, previous: State, next: State, keepalive: number) => void;
 
@@ -14,21 +14,20 @@ export class FakeSubchannel {
     readonly address: string,
     readonly args: Record<string, unknown>,
   ) {
-    const fake = this;
     const methods: Record<string, unknown> = {
-      getConnectivityState: () => fake.state,
-      addConnectivityStateListener: (l: Listener) => fake.listeners.add(l),
-      removeConnectivityStateListener: (l: Listener) => fake.listeners.delete(l),
+      getConnectivityState: () => this.state,
+      addConnectivityStateListener: (l: Listener) => this.listeners.add(l),
+      removeConnectivityStateListener: (l: Listener) => this.listeners.delete(l),
       startConnecting: () => {
-        fake.connects++;
-        if (fake.state === State.IDLE) fake.set(State.CONNECTING);
+        this.connects++;
+        if (this.state === State.IDLE) this.set(State.CONNECTING);
       },
       getAddress: () => address,
-      ref: () => void fake.refs++,
-      unref: () => void fake.refs--,
+      ref: () => void this.refs++,
+      unref: () => void this.refs--,
       isHealthy: () => true,
-      realSubchannelEquals: (other: unknown) => other === fake.self,
-      getRealSubchannel: () => fake.self,
+      realSubchannelEquals: (other: unknown) => other === this.self,
+      getRealSubchannel: () => this.self,
     };
     // The rest of the interface (health and data watchers, channelz) does nothing here.
     this.self = new Proxy(methods, { get: (t, name) => t[name as string] ?? (() => undefined) }) as never;
@@ -49,7 +48,10 @@ export class FakeHelper implements experimental.ChannelControlHelper {
   picker: experimental.Picker | undefined;
   reresolutions = 0;
 
-  createSubchannel(address: experimental.SubchannelAddress, args: Record<string, unknown>): experimental.SubchannelInterface {
+  createSubchannel(
+    address: experimental.SubchannelAddress,
+    args: Record<string, unknown>,
+  ): experimental.SubchannelInterface {
     const subchannel = new FakeSubchannel(experimental.subchannelAddressToString(address), args);
     this.subchannels.push(subchannel);
     return subchannel.self;
