@@ -147,7 +147,9 @@ export function rawGrpcJs(target: string, strategy: Strategy, name: string, vari
       await ended;
       return received;
     },
-    close: () => clients.forEach((c) => c.close()),
+    close: () => {
+      for (const c of clients) c.close();
+    },
   };
 }
 

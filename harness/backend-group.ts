@@ -71,7 +71,9 @@ export async function startBackends(count: number, options: BackendOptions = {})
       const total = totalCalls();
       return list.map((b) => (total === 0 ? 0 : b.calls / total));
     },
-    reset: () => list.forEach((b) => b.reset()),
+    reset: () => {
+      for (const b of list) b.reset();
+    },
     shutdown: async () => void (await Promise.all(list.map((b) => b.shutdown()))),
   };
 }

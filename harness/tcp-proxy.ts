@@ -60,7 +60,9 @@ export async function startTcpProxy(initial: readonly string[], listen = "127.0.
     address: `${host}:${port}`,
     port,
     connectionsPerBackend: counts,
-    setBackends: (list) => void (backends = [...list]),
+    setBackends: (list) => {
+      backends = [...list];
+    },
     openConnections: () => clients.size,
     close: () =>
       new Promise<void>((resolve) => {

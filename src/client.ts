@@ -99,7 +99,8 @@ function withMiddleware(middleware: AnyMiddleware, method: MethodInfo, engine: M
     ? async function* streamNext(request: unknown, options: EngineCallOptions) {
         yield* engine(request, options) as AsyncIterable<unknown>;
       }
-    : async function* singleNext(request: unknown, options: EngineCallOptions) {
+    : // biome-ignore lint/correctness/useYield: nice-grpc's protocol: a single response is the generator's return value
+      async function* singleNext(request: unknown, options: EngineCallOptions) {
         return await (engine(request, options) as Promise<unknown>);
       };
   const callOf = (request: unknown) =>

@@ -83,6 +83,15 @@ export interface ServerOptions {
   channelOptions?: ChannelOptions;
 }
 
+/** Options of {@link RunningServer.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * How long running calls may take to finish, ms, before the server closes them.
+   * @default 10000
+   */
+  timeout?: number;
+}
+
 /** A server that is listening. */
 export interface RunningServer {
   /** `host:port` as bound, with the real port. */
@@ -92,9 +101,8 @@ export interface RunningServer {
   /**
    * Stops accepting calls, lets running calls finish, and force-closes what is
    * left after `timeout` ms (those calls end with CANCELLED on the client).
-   * @param timeout @default 10000
    */
-  shutdown(options?: { timeout?: number }): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
   /** Closes every connection now; running calls fail. */
   forceShutdown(): void;
 }

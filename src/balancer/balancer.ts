@@ -234,7 +234,10 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
       if (connection.isClosed) this.draining.delete(connection);
       return;
     }
-    if (this.replacing?.next === connection) return this.onReplacementChange(connection);
+    if (this.replacing?.next === connection) {
+      this.onReplacementChange(connection);
+      return;
+    }
     // A connection dropped (server max age, a crash): look for backends again,
     // as grpc-js's round_robin does; the resolver rate-limits these.
     if (connection.previousState === State.READY && connection.state !== State.READY) {
@@ -250,7 +253,10 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
   // --- Client-side max connection age ------------------------------------
 
   private recycle(old: Connection): void {
-    if (!this.serving.includes(old) || old.state !== State.READY) return this.recycler?.finished();
+    if (!this.serving.includes(old) || old.state !== State.READY) {
+      this.recycler?.finished();
+      return;
+    }
     const next = new Connection(old.endpoint, this.helper, this.options, this.resolutionNote, this.changed);
     next.role = "replacement";
     this.replacing = { old, next };

@@ -179,6 +179,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.leaf.destroy();
+    this.changed(this);
   }
 
   get isClosed(): boolean {

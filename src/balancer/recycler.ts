@@ -95,7 +95,10 @@ export class Recycler<Id> {
   }
 
   private fire(id: Id): void {
-    if (!this.due.has(id)) return this.arm();
+    if (!this.due.has(id)) {
+      this.arm();
+      return;
+    }
     this.due.delete(id);
     this.busy = true;
     this.recycle(id);

@@ -95,7 +95,8 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
     } catch (error) {
       const details = `Response message parsing error: ${String(error)}`;
       this.call!.cancelWithStatus(Status.INTERNAL, details);
-      return this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+      this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+      return;
     }
     const waiting = this.waiting;
     if (waiting) {
@@ -116,9 +117,10 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
       this.replays++;
       this.channel.replayed();
       this.reading = false;
-      return replaySoon(() => {
+      replaySoon(() => {
         if (!this.finished) this.open();
       });
+      return;
     }
     const status = statusAfterClose(received, this.responded, closed);
     this.options.onTrailer?.(incomingMetadata(status.metadata));
@@ -127,13 +129,17 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
 
   private begin(): void {
     const { signal } = this.options;
-    if (signal?.aborted) return this.finish(abortReason(signal));
+    if (signal?.aborted) {
+      this.finish(abortReason(signal));
+      return;
+    }
     if (this.method.kind !== "bidiStreaming") {
       try {
         this.message = this.method.serialize(this.request);
       } catch (error) {
         const details = `Request message serialization failure: ${String(error)}`;
-        return this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+        this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+        return;
       }
     }
     this.deadline = absoluteDeadline(this.options.deadline);
@@ -158,7 +164,8 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
       this.call = call;
       call.start(outgoingMetadata(this.options.metadata, this.options.waitForReady), this);
     } catch (error) {
-      return this.finish(error); // e.g. ClientClosedError
+      this.finish(error); // e.g. ClientClosedError
+      return;
     }
     if (this.message) {
       call.sendMessageWithContext(NO_CONTEXT, this.message);

@@ -119,24 +119,30 @@ abstract class SingleResponseCall {
       this.replays++;
       this.channel.replayed();
       const resend = this.resend;
-      return replaySoon(() => {
+      replaySoon(() => {
         if (!this.settled) resend();
       });
+      return;
     }
     const status = statusAfterClose(received, this.responded, closed);
     this.options.onTrailer?.(incomingMetadata(status.metadata));
-    if (status.code !== Status.OK) return this.failed(new ClientError(this.method.path, status.code, status.details));
+    if (status.code !== Status.OK) {
+      this.failed(new ClientError(this.method.path, status.code, status.details));
+      return;
+    }
     if (this.response === undefined) {
-      return this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, "No message received"));
+      this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, "No message received"));
+      return;
     }
     let value: unknown;
     try {
       value = this.method.deserialize(this.response);
     } catch (error) {
-      return this.settle(
+      this.settle(
         undefined,
         new ClientError(this.method.path, Status.INTERNAL, `Response message parsing error: ${String(error)}`),
       );
+      return;
     }
     this.settle(value, undefined);
   }
@@ -210,7 +216,8 @@ export class UnaryCall extends SingleResponseCall {
       this.request = this.method.serialize(request);
     } catch (error) {
       const details = `Request message serialization failure: ${String(error)}`;
-      return this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, details));
+      this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, details));
+      return;
     }
     if (this.begin()) this.send();
   }
@@ -228,7 +235,10 @@ export class UnaryCall extends SingleResponseCall {
     const delay = this.channel.closed
       ? undefined
       : retryDelay(error, this.attempt, this.method, this.options, this.retry);
-    if (delay === undefined) return this.settle(undefined, error);
+    if (delay === undefined) {
+      this.settle(undefined, error);
+      return;
+    }
     this.options.onRetryableError?.(error, this.attempt, delay);
     this.attempt++;
     this.after(delay, () => this.send());

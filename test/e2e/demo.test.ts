@@ -29,7 +29,10 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   child.stderr.on("data", (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.once("exit", (c) => (clearTimeout(timer), resolve(c)));
+    child.once("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
     ok: boolean;

@@ -1,0 +1,185 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { experimental, connectivityState as State } from "@grpc/grpc-js";
+import { describe, expect, test } from "vitest";
+import { BALANCER_NAME } from "../../src/balancer/balancer.js";
+import { statsOf } from "../../src/balancer/registry.js";
+import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
+
+// The SDK's load-balancing policy, driven as grpc-js drives it (through its
+// public load-balancer API), over subchannels whose states the test sets.
+
+let poolId = 1_000;
+
+function balancer(settings: { mode: string; size?: number; pick?: string; maxConnectionAgeMs?: number }) {
+  const helper = new FakeHelper();
+  const handler = new experimental.ChildLoadBalancerHandler(helper);
+  const id = ++poolId;
+  const config = experimental.parseLoadBalancingConfig({
+    [BALANCER_NAME]: { size: 1, pick: "p2c", ...settings, poolId: id },
+  });
+  const update = (...addresses: string[]) => handler.updateAddressList(endpoints(...addresses), config, {}, "");
+  return { helper, handler, update, stats: () => statsOf(id) };
+}
+
+const ready = (subchannels: FakeSubchannel[]) => {
+  for (const s of subchannels) s.set(State.READY);
+};
+
+/** Which subchannels `n` picks land on (each pick's call started and ended at once). */
+function picks(helper: FakeHelper, n: number): Map<FakeSubchannel, number> {
+  const tally = new Map<FakeSubchannel, number>();
+  for (let i = 0; i < n; i++) {
+    const { result, fake } = helper.pick();
+    expect(result.pickResultType).toBe(experimental.PickResultType.COMPLETE);
+    result.onCallStarted?.();
+    result.onCallEnded?.(0, "", undefined as never);
+    tally.set(fake!, (tally.get(fake!) ?? 0) + 1);
+  }
+  return tally;
+}
+
+describe("connections per strategy", () => {
+  test("pool(2) over two addresses: four connections, each its own subchannel", async () => {
+    const { helper, update, stats } = balancer({ mode: "pool", size: 2, pick: "roundRobin" });
+    update("10.0.0.1:80", "10.0.0.2:80");
+    expect(helper.subchannels).toHaveLength(4);
+    expect(new Set(helper.subchannels.map((s) => s.args["balanced-grpc.connection"])).size).toBe(4);
+    await new Promise(process.nextTick); // grpc-js's pick_first connects on the next tick
+    expect(helper.subchannels.every((s) => s.connects > 0)).toBe(true); // all connect at once
+    expect(helper.state).toBe(State.CONNECTING);
+    ready(helper.subchannels);
+    expect(helper.state).toBe(State.READY);
+    expect([...picks(helper, 400).values()]).toEqual([100, 100, 100, 100]);
+    expect(stats().map((c) => [c.address, c.state, c.role])).toEqual([
+      ["10.0.0.1:80", "READY", "serving"],
+      ["10.0.0.1:80", "READY", "serving"],
+      ["10.0.0.2:80", "READY", "serving"],
+      ["10.0.0.2:80", "READY", "serving"],
+    ]);
+    expect(stats().reduce((n, c) => n + c.completed, 0)).toBe(400);
+  });
+
+  test("roundRobin: one connection per address, in turn", () => {
+    const { helper, update } = balancer({ mode: "roundRobin", pick: "roundRobin" });
+    update("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80");
+    expect(helper.subchannels).toHaveLength(3);
+    ready(helper.subchannels);
+    expect([...picks(helper, 300).values()]).toEqual([100, 100, 100]);
+  });
+
+  test("pickFirst: one connection, to the first address that connects", () => {
+    const { helper, update, stats } = balancer({ mode: "pickFirst", pick: "roundRobin" });
+    update("10.0.0.1:80", "10.0.0.2:80");
+    const [first, second] = helper.subchannels;
+    first!.set(State.TRANSIENT_FAILURE); // the first address is down: the next is tried
+    second!.set(State.READY);
+    expect(helper.state).toBe(State.READY);
+    expect([...picks(helper, 10).keys()]).toEqual([second]);
+    expect(stats()).toHaveLength(1);
+    expect(stats()[0]!.address).toBe("10.0.0.2:80");
+  });
+});
+
+describe("what is picked", () => {
+  test("only ready connections; a failing one is skipped while others are ready", () => {
+    const { helper, update } = balancer({ mode: "pool", size: 1, pick: "roundRobin" });
+    update("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80");
+    ready(helper.subchannels);
+    const [a, b, c] = helper.subchannels;
+    b!.set(State.TRANSIENT_FAILURE);
+    expect(new Set(picks(helper, 100).keys())).toEqual(new Set([a, c]));
+    expect(helper.reresolutions).toBeGreaterThan(0); // a connection dropped: look for backends again
+  });
+
+  test("none ready: the channel waits while any connects, and fails with the reason once all failed", () => {
+    const { helper, update } = balancer({ mode: "pool", size: 1 });
+    update("10.0.0.1:80", "10.0.0.2:80");
+    const [a, b] = helper.subchannels;
+    a!.set(State.TRANSIENT_FAILURE);
+    expect(helper.state).toBe(State.CONNECTING);
+    expect(helper.pick().result.pickResultType).toBe(experimental.PickResultType.QUEUE);
+    b!.set(State.TRANSIENT_FAILURE);
+    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
+    const { result } = helper.pick();
+    expect(result.pickResultType).toBe(experimental.PickResultType.TRANSIENT_FAILURE);
+    expect(result.status?.details).toMatch(/balanced-grpc: No connection established/);
+  });
+
+  test("a new address gets connections; a removed one's close once their calls end", () => {
+    const { helper, update, stats } = balancer({ mode: "pool", size: 2, pick: "roundRobin" });
+    update("10.0.0.1:80", "10.0.0.2:80");
+    ready(helper.subchannels);
+    // A call in flight on each of the four connections (round robin visits each once).
+    const inFlight: (() => void)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { result, fake } = helper.pick();
+      result.onCallStarted?.();
+      const end = () => result.onCallEnded?.(0, "", undefined as never);
+      if (fake!.address === "10.0.0.2:80") inFlight.push(end);
+      else end();
+    }
+    expect(inFlight).toHaveLength(2);
+    update("10.0.0.1:80", "10.0.0.3:80");
+    const removed = helper.subchannels.filter((s) => s.address === "10.0.0.2:80");
+    const added = helper.subchannels.filter((s) => s.address === "10.0.0.3:80");
+    expect(added).toHaveLength(2);
+    ready(added);
+    expect(stats().filter((c) => c.role === "draining").length).toBeGreaterThan(0);
+    for (const s of picks(helper, 200).keys()) expect(s.address).not.toBe("10.0.0.2:80");
+    for (const end of inFlight) end();
+    expect(removed.every((s) => s.refs === 0)).toBe(true);
+    expect(stats().every((c) => c.role === "serving")).toBe(true);
+  });
+});
+
+describe("client max connection age", () => {
+  test("a replacement connects while the old one serves, takes over once ready; the old one closes after its calls", async () => {
+    const { helper, update, stats } = balancer({ mode: "pool", size: 1, maxConnectionAgeMs: 30 });
+    update("10.0.0.1:80");
+    const [old] = helper.subchannels;
+    old!.set(State.READY);
+    const { result: call } = helper.pick();
+    call.onCallStarted?.(); // a call in flight on the old connection
+    for (let i = 0; i < 100 && helper.subchannels.length < 2; i++) await delay(10);
+    const replacement = helper.subchannels[1]!;
+    expect(replacement.state).toBe(State.CONNECTING);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "replacement"]);
+    expect([...picks(helper, 10).keys()]).toEqual([old]); // not ready yet: the old one serves
+    replacement.set(State.READY);
+    expect([...picks(helper, 10).keys()]).toEqual([replacement]);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "draining"]);
+    expect(old!.refs).toBeGreaterThan(0); // its call is still running
+    call.onCallEnded?.(0, "", undefined as never);
+    expect(old!.refs).toBe(0);
+    expect(stats().map((c) => c.role)).toEqual(["serving"]);
+    expect(helper.reresolutions).toBeGreaterThan(0); // a recycle also looks for new backends
+    for (const s of helper.subchannels) s.set(State.IDLE); // stop further recycles' effects
+  });
+
+  test("one connection recycles at a time", async () => {
+    const { helper, update, stats, handler } = balancer({ mode: "pool", size: 4, maxConnectionAgeMs: 20 });
+    update("10.0.0.1:80");
+    ready(helper.subchannels);
+    for (let i = 0; i < 100 && helper.subchannels.length < 5; i++) await delay(10);
+    await delay(100); // every connection is overdue by now
+    expect(helper.subchannels).toHaveLength(5); // one replacement, connecting
+    expect(stats().filter((c) => c.role === "replacement")).toHaveLength(1);
+    helper.subchannels[4]!.set(State.READY);
+    for (let i = 0; i < 100 && helper.subchannels.length < 6; i++) await delay(10);
+    expect(helper.subchannels).toHaveLength(6); // then the next
+    handler.destroy();
+    expect(helper.subchannels.every((s) => s.refs === 0)).toBe(true); // nothing left open
+  });
+
+  test("a replacement that cannot connect is dropped; the old connection keeps serving", async () => {
+    const { helper, update, stats, handler } = balancer({ mode: "pool", size: 1, maxConnectionAgeMs: 20 });
+    update("10.0.0.1:80");
+    const [old] = helper.subchannels;
+    old!.set(State.READY);
+    for (let i = 0; i < 100 && helper.subchannels.length < 2; i++) await delay(10);
+    helper.subchannels[1]!.set(State.TRANSIENT_FAILURE);
+    expect(stats().map((c) => [c.role, c.state])).toEqual([["serving", "READY"]]);
+    expect([...picks(helper, 5).keys()]).toEqual([old]);
+    handler.destroy();
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, test } from "vitest";
+import { resolveClientOptions, resolveStrategy } from "../../src/client-options.js";
+import { DEFAULT_CHANNEL_OPTIONS, DEFAULT_OUTLIER_DETECTION, DEFAULT_RETRY } from "../../src/defaults.js";
+import { InvalidOptionError } from "../../src/errors.js";
+import { pool } from "../../src/strategy.js";
+
+/** The option an InvalidOptionError names, or the error itself if another was thrown. */
+function rejected(make: () => unknown): string | unknown {
+  try {
+    make();
+  } catch (error) {
+    return error instanceof InvalidOptionError ? error.option : error;
+  }
+  return "accepted";
+}
+
+describe("resolveClientOptions: every default applied in one place", () => {
+  test("a target alone", () => {
+    const settings = resolveClientOptions({ target: "greeter:50051" });
+    expect(settings.channel.strategy).toEqual({ kind: "pickFirst" });
+    expect(settings.channel.balancer).toEqual({
+      mode: "pickFirst",
+      size: 1,
+      pick: "roundRobin",
+      maxConnectionAgeMs: undefined,
+    });
+    expect(settings.channel.channelOptions).toEqual(DEFAULT_CHANNEL_OPTIONS);
+    expect(settings.channel.outlierDetection).toBeUndefined();
+    expect(settings.channel.serviceConfig).toBeUndefined();
+    expect(settings.retry).toEqual(DEFAULT_RETRY);
+    expect(settings.middleware).toEqual([]);
+    expect(settings.defaultCallOptions).toEqual({});
+  });
+
+  test("pool by name and by value are the same strategy", () => {
+    expect(resolveStrategy({ strategy: "pool", size: 3, pick: "roundRobin" })).toEqual(pool(3, { pick: "roundRobin" }));
+    expect(resolveStrategy({ strategy: pool(3) })).toEqual({ kind: "pool", size: 3, pick: "p2c" });
+  });
+
+  test("channel options go over the SDK's; keepalive and the user's service config are kept", () => {
+    const settings = resolveClientOptions({
+      target: "greeter:1",
+      keepalive: { timeMs: 5_000 },
+      channelOptions: { "grpc.enable_channelz": 1, "grpc.service_config": JSON.stringify({ methodConfig: [] }) },
+    });
+    expect(settings.channel.channelOptions).toMatchObject({
+      "grpc.enable_channelz": 1,
+      "grpc.keepalive_time_ms": 5_000,
+      "grpc.keepalive_timeout_ms": 1_000,
+      "grpc.dns_min_time_between_resolutions_ms": 1_000,
+    });
+    expect(settings.channel.serviceConfig).toEqual({ methodConfig: [] });
+  });
+
+  test("outlierDetection: true is grpc-js's outlier_detection with the SDK's defaults", () => {
+    const config = resolveClientOptions({ target: "greeter:1", outlierDetection: true }).channel.outlierDetection;
+    expect(config).toEqual({
+      interval: { seconds: 1, nanos: 0 },
+      base_ejection_time: { seconds: DEFAULT_OUTLIER_DETECTION.baseEjectionTimeMs / 1000, nanos: 0 },
+      max_ejection_time: { seconds: 60, nanos: 0 },
+      max_ejection_percent: 50,
+      failure_percentage_ejection: { threshold: 30, enforcement_percentage: 100, minimum_hosts: 2, request_volume: 20 },
+    });
+    const custom = resolveClientOptions({ target: "t:1", outlierDetection: { intervalMs: 2_500 } }).channel
+      .outlierDetection;
+    expect(custom?.interval).toEqual({ seconds: 2, nanos: 500_000_000 });
+  });
+
+  test.each([
+    [{ target: "t:1", strategy: "Pool", size: 4 }, "strategy"], // the strategy is named first, not the size
+    [{ target: "t:1", strategy: "pool" }, "size"],
+    [{ target: "t:1", size: 4 }, "size"],
+    [{ target: "t:1", strategy: pool(2), pick: "p2c" }, "pick"],
+    [{ target: "t:1", maxConnectionAge: 999 }, "maxConnectionAge"],
+    [{ target: "t:1", maxConnectionAge: -1 }, "maxConnectionAge"],
+    [{ target: "t:1", maxConnectionAge: Number.NaN }, "maxConnectionAge"],
+    [{ target: "t:1", maxConnectionAge: 1_500.5 }, "maxConnectionAge"],
+    [{ target: "t:1", outlierDetection: "yes" }, "outlierDetection"],
+    [{ target: "t:1", outlierDetection: { intervalMs: 0 } }, "outlierDetection.intervalMs"],
+    [{ target: "t:1", outlierDetection: { maxEjectionPercent: 101 } }, "outlierDetection.maxEjectionPercent"],
+    [{ target: "t:1", retry: { retryMaxAttempts: -1 } }, "retry.retryMaxAttempts"],
+    [{ target: "t:1", retry: { retryableStatuses: ["UNAVAILABLE"] } }, "retry.retryableStatuses"],
+    [{ target: "t:1", defaultCallOptions: [] }, "defaultCallOptions"],
+    [
+      { target: "t:1", channelOptions: { "grpc.service_config": '{"loadBalancingConfig":[]}' } },
+      'channelOptions["grpc.service_config"]',
+    ],
+    [{ target: "t:1", keepalive: { timeMs: 0 } }, "keepalive.timeMs"],
+    [null, "options"],
+  ])("refuses %j, naming %s", (options, option) => {
+    expect(rejected(() => resolveClientOptions(options))).toBe(option);
+  });
+
+  test("accepts the smallest client max connection age", () => {
+    expect(resolveClientOptions({ target: "t:1", maxConnectionAge: 1_000 }).channel.balancer.maxConnectionAgeMs).toBe(
+      1_000,
+    );
+  });
+});

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Status } from "nice-grpc-common";
+import { expect, test } from "vitest";
+import {
+  DEFAULT_KEEPALIVE,
+  DEFAULT_OUTLIER_DETECTION,
+  DEFAULT_PICK,
+  DEFAULT_RETRY,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_STRATEGY,
+} from "../../src/defaults.js";
+
+// Every `@default` written in the library's JSDoc, checked against the value
+// the code applies (defaults.ts), so the documentation cannot drift.
+
+const src = join(import.meta.dirname, "../../src");
+const retry = DEFAULT_RETRY;
+
+/** `file#declaration` → what its JSDoc must say after `@default`. */
+const EXPECTED: Record<string, string> = {
+  "client-options.ts#credentials": "credentials.createInsecure()",
+  "client-options.ts#channelOptions": "{}",
+  "client-options.ts#keepalive": "false",
+  "client-options.ts#maxConnectionAge": "undefined (connections are kept)",
+  "client-options.ts#outlierDetection": "false",
+  "client-options.ts#timeMs": String(DEFAULT_KEEPALIVE.timeMs),
+  "client-options.ts#timeoutMs": String(DEFAULT_KEEPALIVE.timeoutMs),
+  "client-options.ts#intervalMs": String(DEFAULT_OUTLIER_DETECTION.intervalMs),
+  "client-options.ts#baseEjectionTimeMs": String(DEFAULT_OUTLIER_DETECTION.baseEjectionTimeMs),
+  "client-options.ts#maxEjectionTimeMs": String(DEFAULT_OUTLIER_DETECTION.maxEjectionTimeMs),
+  "client-options.ts#maxEjectionPercent": String(DEFAULT_OUTLIER_DETECTION.maxEjectionPercent),
+  "client-options.ts#failurePercentageThreshold": String(DEFAULT_OUTLIER_DETECTION.failurePercentageThreshold),
+  "client-options.ts#minimumHosts": String(DEFAULT_OUTLIER_DETECTION.minimumHosts),
+  "client-options.ts#requestVolume": String(DEFAULT_OUTLIER_DETECTION.requestVolume),
+  "client-options.ts#strategy": `${DEFAULT_STRATEGY}()`,
+  "client-options.ts#pick": JSON.stringify(DEFAULT_PICK),
+  "client-options.ts#middleware": "[]",
+  "client-options.ts#defaultCallOptions": "{}",
+  "client-options.ts#retry": `{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }`,
+  "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),
+  "channel/create-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
+  "call/call-options.ts#deadline": "undefined (no deadline)",
+  "call/call-options.ts#retry": "true for idempotent methods, false otherwise",
+  "call/call-options.ts#retryBaseDelayMs": String(retry.retryBaseDelayMs),
+  "call/call-options.ts#retryMaxDelayMs": String(retry.retryMaxDelayMs),
+  "call/call-options.ts#retryMaxAttempts": String(retry.retryMaxAttempts),
+  "call/call-options.ts#retryableStatuses": `[${retry.retryableStatuses.map((s) => `Status.${Status[s]}`).join(", ")}]`,
+  "call/call-options.ts#onRetryableError": "undefined",
+  "call/call-options.ts#waitForReady": "false",
+  "server.ts#address": '"127.0.0.1:0"',
+  "server.ts#credentials": "ServerCredentials.createInsecure()",
+  "server.ts#maxConnectionAge": "undefined (no maximum age)",
+  "server.ts#maxConnectionAgeGrace": "undefined (wait for running calls however long they take)",
+  "server.ts#keepalive": "undefined (grpc-js default: no server pings)",
+  "server.ts#channelOptions": "{}",
+  "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+};
+
+/** Every `@default` in a JSDoc block of src/, keyed by the declaration it documents. */
+function documentedDefaults(): Record<string, string> {
+  const found: Record<string, string> = {};
+  const files = readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+  for (const file of files) {
+    const text = readFileSync(join(src, file), "utf8");
+    for (const block of text.matchAll(/\/\*\*([\s\S]*?)\*\/\s*(?:\/\/[^\n]*\n\s*)*([^\n]*)/g)) {
+      const [, doc = "", next = ""] = block;
+      for (const [, value] of doc.matchAll(/@default ([^\n]*)/g)) {
+        // `@param name … @default x` documents a parameter; else the declaration after the block.
+        const param = /@param (\w+)[^\n]*@default/.exec(doc)?.[1];
+        const name = param ?? /^(?:export\s+)?(?:function\s+)?(?:readonly\s+)?(\w+)/.exec(next.trim())?.[1];
+        const key = `${relative(src, join(src, file))}#${name}`;
+        expect(found[key], `two @default for ${key}`).toBeUndefined();
+        found[key] = value!.trim();
+      }
+    }
+  }
+  return found;
+}
+
+test("every @default in the JSDoc says what the code applies, and each is listed here", () => {
+  const found = documentedDefaults();
+  delete found["defaults.ts#DEFAULT_STRATEGY"]; // the module's own header mentions the tag
+  expect(found).toEqual(EXPECTED);
+});

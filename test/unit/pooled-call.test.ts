@@ -1,0 +1,142 @@
+import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
+import { describe, expect, test } from "vitest";
+import { PooledCall } from "../../src/channel/pooled-call.js";
+import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
+import { FakeChannel, nextTurn } from "./fake-call.js";
+
+// A ChannelPool's call against a fake pool: each attempt is a FakeCall whose
+// write callbacks (grpc-js's flow control) the test releases.
+
+function setup() {
+  const pool = new FakeChannel();
+  const call = new PooledCall(pool as never, ["/routeguide.RouteGuide/RouteChat", Infinity, null, null, 0]);
+  const statuses: StatusObject[] = [];
+  const messages: Buffer[] = [];
+  call.start(new Metadata(), {
+    onReceiveMetadata: () => {},
+    onReceiveMessage: (m: Buffer) => void messages.push(m),
+    onReceiveStatus: (s: StatusObject) => void statuses.push(s),
+  });
+  const written: string[] = [];
+  const send = (text: string) =>
+    call.sendMessageWithContext({ callback: () => void written.push(text) }, Buffer.from(text));
+  return { pool, call, statuses, messages, written, send };
+}
+
+const texts = (buffers: Buffer[]) => buffers.map((b) => b.toString());
+
+describe("refused stream replay", () => {
+  test("sends what was sent again, in order, one message per write callback, then half-closes; the caller's callbacks fire once", async () => {
+    const { pool, call, statuses, written, send } = setup();
+    call.startRead();
+    send("1");
+    send("2");
+    send("3");
+    call.halfClose();
+    const first = pool.last;
+    first.flushWrites();
+    expect(written).toEqual(["1", "2", "3"]);
+    first.refuse();
+    expect(statuses).toEqual([]); // the caller sees nothing of it
+    await nextTurn();
+    expect(pool.calls).toHaveLength(2);
+    expect(pool.replays).toBe(1);
+    const again = pool.last;
+    expect(again.reads).toBe(1); // the read the caller asked for is asked again
+    // grpc-js takes the next message only after the last one's callback.
+    expect(texts(again.sent)).toEqual(["1"]);
+    again.flushWrites();
+    expect(texts(again.sent)).toEqual(["1", "2"]);
+    again.flushWrites();
+    expect(texts(again.sent)).toEqual(["1", "2", "3"]);
+    expect(again.halfClosed).toBe(false);
+    again.flushWrites();
+    expect(again.halfClosed).toBe(true);
+    expect(written).toEqual(["1", "2", "3"]); // not again
+    again.end();
+    expect(statuses.map((s) => s.code)).toEqual([status.OK]);
+  });
+
+  test("messages the caller writes during a replay follow the kept ones", async () => {
+    const { pool, call, send } = setup();
+    send("1");
+    pool.last.flushWrites();
+    pool.last.refuse();
+    await nextTurn();
+    const again = pool.last;
+    send("2"); // while "1" is being sent again
+    call.halfClose();
+    expect(texts(again.sent)).toEqual(["1"]);
+    again.flushWrites();
+    expect(texts(again.sent)).toEqual(["1", "2"]);
+    again.flushWrites();
+    expect(again.halfClosed).toBe(true);
+  });
+
+  test(`at most ${REFUSED_STREAM_REPLAY.maxReplays} times`, async () => {
+    const { pool, statuses, send } = setup();
+    send("1");
+    for (let i = 0; i <= REFUSED_STREAM_REPLAY.maxReplays; i++) {
+      pool.last.refuse();
+      await nextTurn();
+    }
+    expect(pool.calls).toHaveLength(REFUSED_STREAM_REPLAY.maxReplays + 1);
+    expect(statuses.map((s) => s.details)).toEqual(["Stream refused by server"]);
+  });
+
+  test(`not once it sent more than ${REFUSED_STREAM_REPLAY.maxBufferedBytes} bytes: the refusal is reported`, async () => {
+    const { pool, call, statuses } = setup();
+    const big = Buffer.alloc(REFUSED_STREAM_REPLAY.maxBufferedBytes / 2 + 1);
+    call.sendMessageWithContext({}, big);
+    call.sendMessageWithContext({}, big);
+    pool.last.refuse();
+    await nextTurn();
+    expect(pool.calls).toHaveLength(1);
+    expect(statuses.map((s) => s.code)).toEqual([status.UNAVAILABLE]);
+  });
+
+  test("not once a response header or message arrived (the server may have processed it)", async () => {
+    const { pool, statuses, send } = setup();
+    send("1");
+    pool.last.header();
+    pool.last.refuse();
+    await nextTurn();
+    expect(pool.calls).toHaveLength(1);
+    expect(statuses).toHaveLength(1);
+  });
+
+  test("other failures are reported as they are", async () => {
+    const { pool, statuses, send } = setup();
+    send("1");
+    pool.last.end(status.UNAVAILABLE, "Connection dropped");
+    await nextTurn();
+    expect(pool.calls).toHaveLength(1);
+    expect(statuses.map((s) => s.details)).toEqual(["Connection dropped"]);
+  });
+});
+
+describe("close", () => {
+  test("a call the client's close() ended before it was sent ends CANCELLED, and is not replayed", async () => {
+    const { pool, statuses, send } = setup();
+    send("1");
+    pool.closed = true;
+    pool.last.end(status.UNAVAILABLE, "Channel closed before call started");
+    expect(statuses.map((s) => s.code)).toEqual([status.CANCELLED]);
+    expect(statuses[0]!.details).toMatch(/the client was closed before the call was sent/);
+  });
+
+  test("a call cancelled before it started reports its status without an attempt", async () => {
+    const pool = new FakeChannel();
+    const call = new PooledCall(pool as never, ["/x", Infinity, null, null, 0]);
+    call.cancelWithStatus(status.CANCELLED, "never mind");
+    const statuses: StatusObject[] = [];
+    call.start(new Metadata(), {
+      onReceiveMetadata: () => {},
+      onReceiveMessage: () => {},
+      onReceiveStatus: (s: StatusObject) => void statuses.push(s),
+    });
+    await new Promise(process.nextTick);
+    expect(statuses.map((s) => [s.code, s.details])).toEqual([[status.CANCELLED, "never mind"]]);
+    expect(pool.calls).toHaveLength(0);
+  });
+});
