@@ -31,8 +31,13 @@ export default defineConfig({
       },
       // Real servers in this process, on 127.0.0.1–3.
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
-      // Real processes: backends that crash or hang, the command, the demo, codegen, the packed package.
+      // Real processes: backends that crash or hang, the command, the demo, codegen.
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
+      // The packed package in a fresh project, installed from the registry (npm's cache).
+      {
+        extends: true,
+        test: { name: "package", include: ["test/package/**/*.test.ts"], testTimeout: 600_000, hookTimeout: 600_000 },
+      },
       {
         // grpc-js uses a DNS server named in the target (dns://127.0.0.1:P/…)
         // only with this set before it loads, and then no longer resolves

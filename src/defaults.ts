@@ -107,3 +107,10 @@ export const DEFAULT_OUTLIER_DETECTION = {
  * this one keeps the stream busy without unbounded buffering.
  */
 export const STREAM_READ_AHEAD = 16;
+
+/**
+ * Writes a request stream keeps in flight once the stream is up: several
+ * messages go out together (fewer socket writes per message) while the
+ * iterable produces the next; beyond that it waits for grpc-js.
+ */
+export const STREAM_WRITE_AHEAD = 16;

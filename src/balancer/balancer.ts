@@ -62,18 +62,22 @@ class BalancedPicker implements experimental.Picker {
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
     connection.picked();
     const { onCallStarted, onCallEnded } = result;
+    if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
+      // Most calls only count: the connection's shared callbacks, nothing allocated.
+      return { ...result, status: null, onCallStarted: connection.started, onCallEnded: connection.ended };
+    }
+    // One call per connection at a time is timed, for its round-trip estimate.
     let startedAt = 0;
     return {
-      pickResultType: result.pickResultType,
-      subchannel: result.subchannel,
+      ...result,
       status: null,
       onCallStarted: () => {
         startedAt = performance.now();
-        connection.started();
+        connection.startedTimed();
         onCallStarted?.();
       },
       onCallEnded: (code, details, metadata) => {
-        connection.ended(startedAt);
+        connection.endedTimed(startedAt);
         onCallEnded?.(code, details, metadata);
       },
     };

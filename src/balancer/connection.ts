@@ -46,7 +46,7 @@ function forgetPendingSoon(connection: Connection): void {
   forgetting = true;
   setImmediate(() => {
     forgetting = false;
-    for (const c of withPending) c.pending = 0;
+    for (const c of withPending) c.forgetPending();
     withPending.clear();
   });
 }
@@ -87,6 +87,8 @@ export class Connection {
   private closed = false;
 
   private readonly rtt = new RttEwma(RTT_DECAY_MS);
+  /** Whether a call is being timed: picked, started, or none. */
+  private timing: "no" | "picked" | "started" = "no";
 
   /**
    * What p2c compares: its recent round-trip time times the square root of
@@ -110,19 +112,47 @@ export class Connection {
     if (this.pending++ === 0) forgetPendingSoon(this);
   }
 
-  /** Counts a call that started on this connection, at `now`. */
-  started(): void {
-    this.inFlight++;
-    if (this.pending > 0) this.pending--;
+  /**
+   * Whether to time the call just picked: yes if no timed call is under way
+   * on this connection. Under load that is a sample per round trip, plenty
+   * for the estimate, and the other calls allocate nothing for it.
+   */
+  timeThisCall(): boolean {
+    if (this.timing !== "no") return false;
+    this.timing = "picked";
+    return true;
   }
 
-  /** Counts a call that ended, started at `startedAt`; closes the connection once a draining one is idle. */
-  ended(startedAt: number): void {
+  /** Picks not started by the next turn of the event loop never will: forget them (and a timing among them). */
+  forgetPending(): void {
+    this.pending = 0;
+    if (this.timing === "picked") this.timing = "no";
+  }
+
+  /** Counts a call that started on this connection. */
+  readonly started = (): void => {
+    this.inFlight++;
+    if (this.pending > 0) this.pending--;
+  };
+
+  /** Counts a call that ended; closes the connection once a draining one is idle. */
+  readonly ended = (): void => {
     this.inFlight--;
     this.completed++;
+    if (this.role === "draining" && this.inFlight === 0) this.close();
+  };
+
+  startedTimed(): void {
+    this.timing = "started";
+    this.started();
+  }
+
+  /** A timed call ended: its round trip goes into the estimate. */
+  endedTimed(startedAt: number): void {
     const now = performance.now();
     this.rtt.observe(now - startedAt, now);
-    if (this.role === "draining" && this.inFlight === 0) this.close();
+    this.timing = "no";
+    this.ended();
   }
 
   constructor(

@@ -1,3 +1,4 @@
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CompatServiceDefinition } from "nice-grpc";
 import type { MethodDescriptor } from "nice-grpc-common";
 import { InvalidOptionError } from "../errors.js";
@@ -30,7 +31,10 @@ interface AnyMethod {
   responseStream: boolean;
   requestSerialize?(value: unknown): Uint8Array;
   responseDeserialize?(bytes: Uint8Array): unknown;
-  requestType?: { encode(m: unknown): { finish(): Uint8Array }; fromPartial?(o: unknown): unknown };
+  requestType?: {
+    encode(m: unknown, writer?: BinaryWriter): { finish(): Uint8Array };
+    fromPartial?(o: unknown): unknown;
+  };
   responseType?: { decode(bytes: Uint8Array): unknown };
   options?: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
 }
@@ -75,13 +79,31 @@ function kindOf({ requestStream, responseStream }: AnyMethod): MethodKind {
 function tsProtoCodec(method: AnyMethod): Pick<MethodInfo, "serialize" | "deserialize"> {
   const { encode, fromPartial } = method.requestType!;
   const { decode } = method.responseType!;
-  // Typed clients accept partial messages (every field optional), as nice-grpc's do.
+  // Encoding is synchronous, so one writer serves every call of the method:
+  // a fresh writer per message would allocate its buffer every time, which
+  // costs more than the encoding itself.
+  const writer = new BinaryWriter();
   return {
-    serialize: fromPartial
-      ? (request) => toBuffer(encode(fromPartial(request)).finish())
-      : (request) => toBuffer(encode(request).finish()),
+    serialize: (request) => {
+      let bytes: Uint8Array;
+      try {
+        // Typed clients accept partial messages (every field optional), as nice-grpc's do.
+        bytes = encode(fromPartial ? fromPartial(request) : request, writer).finish();
+      } catch (error) {
+        writer.finish(); // reset what a failed encoding left
+        throw error;
+      }
+      return copyToBuffer(bytes);
+    },
     deserialize: decode,
   };
+}
+
+/** grpc-js sends Buffers: a copy into Node's pooled memory is cheaper than a Buffer view of the bytes. */
+function copyToBuffer(bytes: Uint8Array): Buffer {
+  const buffer = Buffer.allocUnsafe(bytes.length);
+  buffer.set(bytes);
+  return buffer;
 }
 
 function plainCodec(method: AnyMethod): Pick<MethodInfo, "serialize" | "deserialize"> {

@@ -87,6 +87,7 @@ abstract class SingleResponseCall {
    * then replays a refused stream itself, by calling {@link resend}.
    */
   protected open(bare: boolean): CallStream | undefined {
+    this.bare = bare;
     this.response = undefined;
     this.responded = false;
     try {
@@ -115,12 +116,11 @@ abstract class SingleResponseCall {
   onReceiveStatus(received: StatusObject): void {
     if (this.settled) return;
     const { closed } = this.channel;
-    if (this.resend && mayReplay(received, this.responded, closed, this.replays)) {
+    if (this.bare && mayReplay(received, this.responded, closed, this.replays)) {
       this.replays++;
       this.channel.replayed();
-      const resend = this.resend;
       replaySoon(() => {
-        if (!this.settled) resend();
+        if (!this.settled) this.resend();
       });
       return;
     }
@@ -147,8 +147,11 @@ abstract class SingleResponseCall {
     this.settle(value, undefined);
   }
 
-  /** Sends the call again after a refused stream; only calls on bare attempts have it. */
-  protected resend: (() => void) | undefined;
+  /** Whether attempts are bare grpc-js calls, whose refused streams this class sends again. */
+  private bare = false;
+
+  /** Sends the call again after a refused stream (calls on bare attempts). */
+  protected resend(): void {}
 
   /** An attempt failed; unary calls may retry. */
   protected failed(error: ClientError): void {
@@ -209,7 +212,9 @@ export class UnaryCall extends SingleResponseCall {
     super(channel, method, options, resolve, reject);
   }
 
-  protected override resend = () => this.send();
+  protected override resend(): void {
+    this.send();
+  }
 
   start(request: unknown): void {
     try {

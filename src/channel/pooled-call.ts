@@ -17,8 +17,8 @@ export interface CallPool {
 }
 
 interface SentMessage {
-  context: MessageContext;
   message: Buffer;
+  flags: number | undefined;
 }
 
 /**
@@ -41,9 +41,18 @@ export class PooledCall implements CallStream {
   private responded = false;
   private metadata: Metadata | undefined;
   private listener: Listener | undefined;
-  /** What was sent so far, for a replay; undefined once a replay is impossible. */
-  private sent: SentMessage[] | undefined = [];
+  /** The messages sent so far, for a replay (with their flags); undefined once a replay is impossible. */
+  private sent: Buffer[] | undefined = [];
+  private sentFlags: (number | undefined)[] = [];
   private sentBytes = 0;
+  /**
+   * The caller's callbacks for its writes in flight, in order (grpc-js
+   * completes writes in order). Across a replay they fire once the messages
+   * were written again.
+   */
+  private readonly writeCallbacks: ((() => void) | undefined)[] = [];
+  /** The write callback of the current attempt; a late one of an earlier attempt is ignored. */
+  private written: () => void = () => {};
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
@@ -69,6 +78,10 @@ export class PooledCall implements CallStream {
   private startAttempt(metadata: Metadata): void {
     const call = this.pool.attempt(...this.args);
     this.call = call;
+    this.written = () => {
+      if (this.call !== call || this.replayQueue) return;
+      this.writeCallbacks.shift()?.();
+    };
     if (this.credentials) call.setCredentials(this.credentials);
     const listener = this.listener!;
     call.start(metadata, {
@@ -88,7 +101,8 @@ export class PooledCall implements CallStream {
           this.sent &&
           mayReplay(status, this.responded, this.pool.closed, this.replays)
         ) {
-          return replaySoon(() => this.replay());
+          replaySoon(() => this.replay());
+          return;
         }
         this.sent = undefined;
         listener.onReceiveStatus(statusAfterClose(status, this.responded, this.pool.closed));
@@ -105,26 +119,18 @@ export class PooledCall implements CallStream {
     // grpc-js holds one outgoing message until the stream is up and expects the
     // next only after the last one's write callback: send the kept messages one
     // by one, in order, then the half-close if the caller already sent it.
-    this.replayQueue = [...this.sent!];
+    this.replayQueue = this.sent!.map((message, i) => ({ message, flags: this.sentFlags[i] }));
     const next = () => {
       if (this.call !== call) return; // a newer attempt took over
       const item = this.replayQueue!.shift();
       if (!item) {
         this.replayQueue = undefined;
+        // The caller's writes in flight are all written (again) now.
+        for (const callback of this.writeCallbacks.splice(0)) callback?.();
         if (this.halfClosed) call.halfClose();
         return;
       }
-      const written = item.context.callback;
-      call.sendMessageWithContext(
-        {
-          ...item.context,
-          callback: (...args) => {
-            written?.(...args);
-            next();
-          },
-        },
-        item.message,
-      );
+      call.sendMessageWithContext({ flags: item.flags, callback: next }, item.message);
     };
     next();
   }
@@ -148,14 +154,13 @@ export class PooledCall implements CallStream {
       if (this.sentBytes > REFUSED_STREAM_REPLAY.maxBufferedBytes) {
         this.sent = undefined; // too much to keep: this call will not be replayed
       } else {
-        // A replay must not report a write the caller already saw complete.
-        const callback = context.callback ? once(context.callback) : undefined;
-        if (callback) context = { ...context, callback };
-        this.sent.push({ context, message });
+        this.sent.push(message);
+        this.sentFlags.push(context.flags);
       }
     }
-    if (this.replayQueue) this.replayQueue.push({ context, message });
-    else call.sendMessageWithContext(context, message);
+    this.writeCallbacks.push(context.callback);
+    if (this.replayQueue) this.replayQueue.push({ message, flags: context.flags });
+    else call.sendMessageWithContext({ flags: context.flags, callback: this.written }, message);
   }
   startRead(): void {
     this.readRequested = true;
@@ -176,13 +181,4 @@ export class PooledCall implements CallStream {
   getAuthContext(): ReturnType<CallStream["getAuthContext"]> {
     return this.call?.getAuthContext() ?? null;
   }
-}
-
-function once<Args extends unknown[]>(fn: (...args: Args) => void): (...args: Args) => void {
-  let called = false;
-  return (...args) => {
-    if (called) return;
-    called = true;
-    fn(...args);
-  };
 }

@@ -7,7 +7,7 @@ import { methodsOf } from "../../src/call/method.js";
 import { ResponseStream } from "../../src/call/response-stream.js";
 import { clientStreamingCall, unaryCall } from "../../src/call/single-response-call.js";
 import type { ResolvedRetrySettings } from "../../src/client-options.js";
-import { DEFAULT_RETRY } from "../../src/defaults.js";
+import { DEFAULT_RETRY, STREAM_WRITE_AHEAD } from "../../src/defaults.js";
 import { FakeChannel, nextTurn } from "./fake-call.js";
 
 /** Waits (a few turns of the event loop at most) until `condition` holds. */
@@ -323,28 +323,29 @@ describe("server streaming", () => {
 });
 
 describe("client streaming", () => {
-  test("sends the next message only once grpc-js has written the last, then half-closes", async () => {
+  test("the first message alone (until the stream is up), then writes ahead; half-closes once all are written", async () => {
     const channel = new FakeChannel();
     async function* points() {
-      yield { latitude: 1 };
-      yield { latitude: 2 };
-      yield { latitude: 3 };
+      for (let latitude = 1; latitude <= 20; latitude++) yield { latitude };
     }
     const call = clientStreamingCall(channel, recordRoute!, points(), {});
     const attempt = channel.calls[0]!;
-    // PooledCall is not in this picture: client streams use createCall, faked here.
-    for (let expected = 1; expected <= 3; expected++) {
-      await until(() => attempt.sent.length === expected);
-      await nextTurn();
-      expect(attempt.sent).toHaveLength(expected); // no more until this one is written
-      expect(attempt.halfClosed).toBe(false);
-      attempt.flushWrites();
-    }
+    await until(() => attempt.sent.length === 1);
+    await nextTurn();
+    expect(attempt.sent).toHaveLength(1); // grpc-js holds one message until the stream is up
+    attempt.flushWrites();
+    await until(() => attempt.sent.length === 1 + STREAM_WRITE_AHEAD);
+    await nextTurn();
+    expect(attempt.sent).toHaveLength(1 + STREAM_WRITE_AHEAD); // then a bounded number in flight
+    attempt.flushWrites();
+    await until(() => attempt.sent.length === 20);
+    expect(attempt.halfClosed).toBe(false); // not before every write went through
+    attempt.flushWrites();
     await until(() => attempt.halfClosed);
-    expect(attempt.sent.map((m) => Point.decode(m).latitude)).toEqual([1, 2, 3]);
-    attempt.message(Buffer.from(RouteSummary.encode(RouteSummary.fromPartial({ pointCount: 3 })).finish()));
+    expect(attempt.sent.map((m) => Point.decode(m).latitude)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    attempt.message(Buffer.from(RouteSummary.encode(RouteSummary.fromPartial({ pointCount: 20 })).finish()));
     attempt.end();
-    await expect(call).resolves.toMatchObject({ pointCount: 3 });
+    await expect(call).resolves.toMatchObject({ pointCount: 20 });
   });
 
   test("an iterable that throws cancels the call and rejects with its error; a call that ends stops the pulling", async () => {

@@ -29,12 +29,13 @@ describe("refused stream replay", () => {
   test("sends what was sent again, in order, one message per write callback, then half-closes; the caller's callbacks fire once", async () => {
     const { pool, call, statuses, written, send } = setup();
     call.startRead();
-    send("1");
-    send("2");
-    send("3");
-    call.halfClose();
     const first = pool.last;
-    first.flushWrites();
+    // As grpc-js's callers do: each write once the last one's callback came.
+    for (const text of ["1", "2", "3"]) {
+      send(text);
+      first.flushWrites();
+    }
+    call.halfClose();
     expect(written).toEqual(["1", "2", "3"]);
     first.refuse();
     expect(statuses).toEqual([]); // the caller sees nothing of it
@@ -55,6 +56,26 @@ describe("refused stream replay", () => {
     expect(written).toEqual(["1", "2", "3"]); // not again
     again.end();
     expect(statuses.map((s) => s.code)).toEqual([status.OK]);
+  });
+
+  test("writes still in flight when the stream is refused: their callbacks fire once, in order, after the replay wrote them", async () => {
+    const { pool, call, written, send } = setup();
+    send("1");
+    pool.last.flushWrites();
+    send("2");
+    send("3"); // two in flight (a stream that is up takes several)
+    pool.last.refuse();
+    await nextTurn();
+    const again = pool.last;
+    expect(written).toEqual(["1"]);
+    again.flushWrites(); // "1" again
+    again.flushWrites(); // "2" again
+    expect(written).toEqual(["1"]);
+    again.flushWrites(); // "3" again: all written now
+    expect(written).toEqual(["1", "2", "3"]);
+    expect(texts(again.sent)).toEqual(["1", "2", "3"]);
+    call.halfClose();
+    expect(again.halfClosed).toBe(true);
   });
 
   test("messages the caller writes during a replay follow the kept ones", async () => {

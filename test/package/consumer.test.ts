@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+// What a team does with the package, outside this repository: `npm pack`, a
+// fresh ESM TypeScript project that already depends on the lowest grpc-js we
+// support, the README's install commands, `npx balanced-grpc generate` on the
+// README's proto, a strict type-check (of the README's TypeScript blocks too),
+// and a program that serves and calls it. Once with npm's default layout,
+// once with its isolated (linked) one, where a project can import only what
+// it declares.
+
+const root = join(import.meta.dirname, "../..");
+const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+  devDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+};
+/** The lowest @grpc/grpc-js balanced-grpc supports (its peer range's floor). */
+const LOWEST_GRPC_JS = manifest.peerDependencies["@grpc/grpc-js"]!.replace(/^\^/, "");
+const dev = (name: string) => `${name}@${manifest.devDependencies[name]}`;
+
+let work: string;
+let tarball: string;
+let readme: string;
+
+function sh(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeout = 240_000,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_loglevel: "error" } },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stdout}\n${stderr}`))
+          : resolve({ stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "balanced-grpc-consumer-"));
+  const { stdout } = await sh("npm", ["pack", "--json", "--pack-destination", work], root);
+  tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+  readme = await readFile(join(root, "README.md"), "utf8");
+}, 240_000);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** The fenced blocks of a language in the README, skipping those marked `<!-- fragment -->` just before. */
+function readmeBlocks(language: string): string[] {
+  const blocks: string[] = [];
+  for (const match of readme.matchAll(
+    new RegExp(`(<!-- fragment -->\\s*)?\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g"),
+  )) {
+    if (!match[1]) blocks.push(match[2]!);
+  }
+  return blocks;
+}
+
+describe.each([
+  ["npm's default layout", []],
+  ["npm's isolated layout (--install-strategy=linked)", ["--install-strategy=linked"]],
+])("a fresh project, %s", (_layout, installFlags) => {
+  let project: string;
+
+  beforeAll(async () => {
+    project = await mkdtemp(join(work, "project-"));
+    await writeFile(
+      join(project, "package.json"),
+      JSON.stringify({ name: "shop", private: true, type: "module", version: "1.0.0" }, null, 2),
+    );
+    // The project as it was: TypeScript, and grpc-js at the lowest version we support.
+    const install = (...args: string[]) =>
+      sh("npm", ["install", "--no-audit", "--no-fund", ...installFlags, ...args], project);
+    await install("--save-dev", dev("typescript"), dev("@types/node"));
+    await install(`@grpc/grpc-js@${LOWEST_GRPC_JS}`);
+    // The README's install commands.
+    await install(tarball);
+    await install("--save-dev", dev("@bufbuild/buf"), dev("ts-proto"));
+  }, 600_000);
+
+  test("generate, type-check strictly (the README's TypeScript too), serve and call", async () => {
+    // The README's protos, each opening with a comment that names its file.
+    const protos = readmeBlocks("proto");
+    expect(protos.length).toBeGreaterThan(1);
+    for (const proto of protos) {
+      const path = /^\/\/ (proto\/\S+\.proto)/.exec(proto)?.[1];
+      expect(path, "a README proto block's first line names its file").toBeDefined();
+      await mkdir(join(project, path!, ".."), { recursive: true });
+      await writeFile(join(project, path!), proto);
+    }
+    const generated = await sh("npx", ["balanced-grpc", "generate"], project);
+    expect(generated.stdout).toContain("createOrdersClient");
+
+    const blocks = readmeBlocks("ts");
+    expect(blocks.length).toBeGreaterThan(3);
+    await mkdir(join(project, "readme"));
+    for (const [i, block] of blocks.entries()) {
+      // Each block is its own module, importing from the project root as the README shows.
+      await writeFile(join(project, "readme", `block-${i}.ts`), block.replaceAll('"./generated/', '"../generated/'));
+    }
+    await writeFile(join(project, "main.ts"), await readFile(join(import.meta.dirname, "consumer-program.ts"), "utf8"));
+    await writeFile(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
+          outDir: "dist",
+          types: ["node"],
+        },
+        include: ["main.ts", "generated", "readme"],
+      }),
+    );
+    await sh("npx", ["tsc", "-p", "tsconfig.json"], project);
+
+    const { stdout } = await sh(process.execPath, ["dist/main.js"], project, 60_000);
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+    expect(result).toEqual({
+      order: {
+        id: "o-1",
+        status: "ORDER_STATUS_PLACED",
+        createdAt: "2026-01-02T03:04:05.000Z",
+        lines: 2,
+        address: "1 Main St",
+        labels: { gift: "yes" },
+      },
+      notFound: { isClientError: true, code: "NOT_FOUND" },
+      retried: { attemptsOnServer: 2, retriesSeen: 1, middlewareCalls: 1 },
+      listed: 3,
+      imported: 4,
+      ping: true,
+      projectCredentials: true,
+      deadlineSentToServer: true,
+    });
+  }, 120_000);
+
+  test("one copy of grpc-js and of nice-grpc-common in the tree", async () => {
+    for (const name of ["@grpc/grpc-js", "nice-grpc-common"]) {
+      const { stdout } = await sh("npm", ["ls", name, "--all", "--parseable"], project).catch((e: Error) => ({
+        stdout: e.message,
+      }));
+      const copies = new Set(
+        stdout
+          .trim()
+          .split("\n")
+          .filter((line) => line.includes(name)),
+      );
+      expect([...copies], name).toHaveLength(1);
+    }
+    const { stdout } = await sh("npm", ["ls", "@grpc/grpc-js", "--all"], project);
+    const versions = new Set([...stdout.matchAll(/@grpc\/grpc-js@(\S+)/g)].map((m) => m[1]));
+    expect([...versions]).toEqual([LOWEST_GRPC_JS]); // the project's own copy, used by everything
+  });
+
+  test("CommonJS callers can require() it (Node 20.19+)", async () => {
+    await writeFile(
+      join(project, "check.cjs"),
+      `const { createServiceClient, pool, InvalidOptionError } = require("balanced-grpc");
+const { OrdersDefinition } = require("./dist/generated/shop/orders/v1/orders.js");
+try { pool(0); } catch (e) { if (!(e instanceof InvalidOptionError)) throw e; }
+const client = createServiceClient(OrdersDefinition, { target: "127.0.0.1:1", strategy: pool(2) });
+client.close();
+console.log("required");
+`,
+    );
+    const { stdout } = await sh(process.execPath, ["check.cjs"], project);
+    expect(stdout).toContain("required");
+  });
+});
