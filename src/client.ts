@@ -1,5 +1,6 @@
 import type { Client, CompatServiceDefinition } from "nice-grpc";
 import { type ClientMiddleware, type ClientMiddlewareCall, composeClientMiddleware } from "nice-grpc-common";
+import { ResponseAsNext } from "./call/as-next.js";
 import type { SdkCallOptions } from "./call/call-options.js";
 import { type MethodInfo, methodsOf } from "./call/method.js";
 import { ResponseStream } from "./call/response-stream.js";
@@ -95,14 +96,12 @@ function engineFor(channel: ChannelPool, method: MethodInfo, settings: ResolvedC
 function withMiddleware(middleware: AnyMiddleware, method: MethodInfo, engine: MethodFunction): MethodFunction {
   const { descriptor } = method;
   const { requestStream, responseStream } = descriptor;
+  // The engine as the innermost `next`: a response stream is already an async
+  // iterator; a single response is wrapped as one that returns it.
   const next = responseStream
-    ? async function* streamNext(request: unknown, options: EngineCallOptions) {
-        yield* engine(request, options) as AsyncIterable<unknown>;
-      }
-    : // biome-ignore lint/correctness/useYield: nice-grpc's protocol: a single response is the generator's return value
-      async function* singleNext(request: unknown, options: EngineCallOptions) {
-        return await (engine(request, options) as Promise<unknown>);
-      };
+    ? (request: unknown, options: EngineCallOptions) => engine(request, options)
+    : (request: unknown, options: EngineCallOptions) =>
+        new ResponseAsNext(() => engine(request, options) as Promise<unknown>);
   const callOf = (request: unknown) =>
     ({ method: descriptor, requestStream, request, responseStream, next }) as unknown as ClientMiddlewareCall<
       unknown,

@@ -80,6 +80,12 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
     return Promise.resolve(DONE);
   }
 
+  /** An error thrown into the iteration (a middleware's `yield*`): cancel the call, and rethrow it. */
+  throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
   onReceiveMetadata(metadata: GrpcMetadata): void {
     this.responded = true;
     this.options.onHeader?.(incomingMetadata(metadata));

@@ -16,6 +16,8 @@ import {
   service,
   startServer,
 } from "balanced-grpc";
+import { deadlineMiddleware as niceDeadline } from "nice-grpc-client-middleware-deadline";
+import { retryMiddleware as niceRetry } from "nice-grpc-client-middleware-retry";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
@@ -102,6 +104,24 @@ describe("middleware order", () => {
     client.close();
     expect(names.length).toBeGreaterThan(0);
     expect(log).toEqual(["m>/routeguide.RouteGuide/ListFeatures", "m<"]);
+  });
+});
+
+describe("nice-grpc's own middleware composes on top of the engine", () => {
+  test("its retry middleware (with the client's retries off)", async () => {
+    const client = createGreeterClient({ target: flaky.address, retry: false, middleware: [niceRetry] });
+    failures = 2;
+    await expect(client.sayHello({ name: "x" }, { retryMaxAttempts: 2, retryBaseDelayMs: 1 })).resolves.toBeTruthy();
+    expect(attempts).toBe(3);
+    client.close();
+  });
+
+  test("its deadline middleware", async () => {
+    const client = createGreeterClient({ target: flaky.address, middleware: [niceDeadline] });
+    const error = await client.sayHello({ name: "x" }, { deadline: new Date(Date.now() - 1) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).code).toBe(Status.DEADLINE_EXCEEDED);
+    client.close();
   });
 });
 
