@@ -2,7 +2,7 @@ import type { Channel, ChannelInterface, experimental, connectivityState as Stat
 import type { ConnectionStats } from "../balancer/connection.js";
 import { statsOf } from "../balancer/registry.js";
 import { ClientClosedError } from "../errors.js";
-import { type CallPool, PooledCall } from "./pooled-call.js";
+import { PooledCall } from "./pooled-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 
@@ -15,7 +15,7 @@ type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
  * rotation"), and calls that `close()` ends before they were sent end with
  * CANCELLED. Make one with `createChannel(target, strategy)`.
  */
-export class ChannelPool implements ChannelInterface, CallPool {
+export class ChannelPool implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -150,20 +150,28 @@ describe.each([
 
   test("one copy of grpc-js and of nice-grpc-common in the tree", async () => {
     for (const name of ["@grpc/grpc-js", "nice-grpc-common"]) {
-      const { stdout } = await sh("npm", ["ls", name, "--all", "--parseable"], project).catch((e: Error) => ({
-        stdout: e.message,
-      }));
-      const copies = new Set(
-        stdout
-          .trim()
-          .split("\n")
-          .filter((line) => line.includes(name)),
-      );
+      // Every place the package is found, as real paths: the linked layout links one copy into several places.
+      const { stdout } = await sh("npm", ["ls", name, "--all", "--parseable"], project);
+      const paths = stdout
+        .trim()
+        .split("\n")
+        .filter((line) => line.includes(name));
+      const copies = new Set(await Promise.all(paths.map((path) => realpath(path))));
       expect([...copies], name).toHaveLength(1);
     }
     const { stdout } = await sh("npm", ["ls", "@grpc/grpc-js", "--all"], project);
-    const versions = new Set([...stdout.matchAll(/@grpc\/grpc-js@(\S+)/g)].map((m) => m[1]));
+    const versions = new Set([...stdout.matchAll(/(?:^|\s)@grpc\/grpc-js@(\S+)/gm)].map((m) => m[1])); // not the store paths
     expect([...versions]).toEqual([LOWEST_GRPC_JS]); // the project's own copy, used by everything
+  });
+
+  test("the README's buf.gen.yaml (ts-proto and the shipped plugin bin) generates the same clients", async () => {
+    const [template] = readmeBlocks("yaml").filter((block) => block.includes("protoc-gen-balanced-grpc"));
+    expect(template).toBeDefined();
+    await writeFile(join(project, "buf.gen.own.yaml"), template!.replaceAll("out: generated", "out: generated-own"));
+    await sh("npx", ["buf", "generate", "proto", "--template", "buf.gen.own.yaml"], project);
+    const own = await readFile(join(project, "generated-own/shop/orders/v1/orders_sdk.ts"), "utf8");
+    const ours = await readFile(join(project, "generated/shop/orders/v1/orders_sdk.ts"), "utf8");
+    expect(own).toBe(ours);
   });
 
   test("CommonJS callers can require() it (Node 20.19+)", async () => {
