@@ -17,6 +17,10 @@ export default defineConfig({
     // Real servers on loopback; a loaded 2-core CI machine needs slack.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Two files at a time: most wait on servers, processes or npm. The
+    // projects that load the machine (processes under load) run after the
+    // quick ones, in group 1, beside the package test, which mostly waits on npm.
+    maxWorkers: 2,
     projects: [
       // One mechanism at a time, against fakes: seconds in all.
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000 } },
@@ -32,11 +36,17 @@ export default defineConfig({
       // Real servers in this process, on 127.0.0.1–3.
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
       // Real processes: backends that crash or hang, the command, the demo, codegen.
-      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
+      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], sequence: { groupOrder: 1 } } },
       // The packed package in a fresh project, installed from the registry (npm's cache).
       {
         extends: true,
-        test: { name: "package", include: ["test/package/**/*.test.ts"], testTimeout: 600_000, hookTimeout: 600_000 },
+        test: {
+          name: "package",
+          include: ["test/package/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         // grpc-js uses a DNS server named in the target (dns://127.0.0.1:P/…)
@@ -48,6 +58,7 @@ export default defineConfig({
           name: "dns",
           include: ["test/dns/**/*.test.ts"],
           env: { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: "true" },
+          sequence: { groupOrder: 1 },
         },
       },
     ],

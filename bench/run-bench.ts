@@ -91,7 +91,9 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const record = (s: Subject, kind: Kind, c: number, cell: Cell) =>
     cells.set(key(s, kind, c), [...(cells.get(key(s, kind, c)) ?? []), cell]);
   try {
-    for (const s of subjects) await measure(s.client.unary, { concurrency: 20, durationMs: 500 }); // warm up
+    for (const s of subjects) {
+      await measure(s.client.unary, { concurrency: 20, durationMs: Math.min(500, options.durationMs) }); // warm up
+    }
     log(
       `unary: ${subjects.length} clients, c=${concurrencies.join("/")}, ${options.rounds} rounds of ${options.durationMs} ms, interleaved`,
     );

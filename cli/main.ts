@@ -42,6 +42,11 @@ program
   .addOption(
     new Option("--max-connection-age <d>", "the backends' max connection age").default(3000, "3s").argParser(duration),
   )
+  .addOption(
+    new Option("--client-max-age <d>", "the client max connection age of the L4 scale-out scene (at least 1s)")
+      .default(2000, "2s")
+      .argParser(duration),
+  )
   .option("--json", "print the results as one JSON line on stdout (the tables go to stderr)", false)
   .action(
     async (options: {
@@ -50,6 +55,7 @@ program
       poolSize: number;
       concurrency: number;
       maxConnectionAge: number;
+      clientMaxAge: number;
       json: boolean;
     }) => {
       // The demo gives its backends a DNS name served by an in-process DNS
@@ -58,7 +64,12 @@ program
       // This is the demo program's own process: the SDK never sets it.
       process.env.GRPC_NODE_USE_ALTERNATIVE_RESOLVER ??= "true";
       const { runDemo } = await import("./demo/run-demo.js");
-      const ok = await runDemo({ ...options, durationMs: options.duration, maxAgeMs: options.maxConnectionAge });
+      const ok = await runDemo({
+        ...options,
+        durationMs: options.duration,
+        maxAgeMs: options.maxConnectionAge,
+        clientMaxAgeMs: options.clientMaxAge,
+      });
       process.exitCode = ok ? 0 : 1;
     },
   );

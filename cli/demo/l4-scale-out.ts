@@ -2,8 +2,6 @@ import { pool } from "balanced-grpc";
 import type { DemoCluster } from "./cluster.js";
 import { countingClient, drive, type SceneSettings, warmUp } from "./scene-kit.js";
 
-/** The client-side max connection age this scene shows, ms. */
-export const CLIENT_MAX_AGE_MS = 2_000;
 /** Connections of the pool in this scene: several per backend, so new ones land everywhere. */
 const POOL_SIZE = 8;
 
@@ -27,16 +25,16 @@ export interface L4ScaleOutResult {
 export async function l4ScaleOutScene(cluster: DemoCluster, settings: SceneSettings): Promise<L4ScaleOutResult[]> {
   const { count } = settings;
   const spare = cluster.plain[count]!;
-  const window = 2 * CLIENT_MAX_AGE_MS + 1_000;
+  const window = 2 * settings.clientMaxAgeMs + 1_000;
   const results: L4ScaleOutResult[] = [];
   for (const recycle of [false, true]) {
-    const name = recycle ? `pool(${POOL_SIZE}), maxConnectionAge ${CLIENT_MAX_AGE_MS}` : `pool(${POOL_SIZE})`;
+    const name = recycle ? `pool(${POOL_SIZE}), maxConnectionAge ${settings.clientMaxAgeMs}` : `pool(${POOL_SIZE})`;
     cluster.plainProxy.setBackends(cluster.plain.slice(0, count).map((b) => b.address));
     const { client, served, call, ok } = countingClient({
       target: cluster.plainProxy.address,
       strategy: pool(POOL_SIZE),
       retry: false, // what keeps failures at 0 is the recycling itself
-      ...(recycle ? { maxConnectionAge: CLIENT_MAX_AGE_MS } : {}),
+      ...(recycle ? { maxConnectionAge: settings.clientMaxAgeMs } : {}),
     });
     try {
       await warmUp(call);
@@ -64,10 +62,10 @@ export async function l4ScaleOutScene(cluster: DemoCluster, settings: SceneSetti
         servedAfterMs: foundAt,
         newShare: Math.max(0, newShare),
         failures: load.failures,
-        expected: recycle ? `served within ${2 * CLIENT_MAX_AGE_MS} ms, 0 failures` : "never served",
+        expected: recycle ? `served within ${2 * settings.clientMaxAgeMs} ms, 0 failures` : "never served",
         ok:
           load.failures === 0 &&
-          (recycle ? foundAt !== undefined && foundAt <= 2 * CLIENT_MAX_AGE_MS : foundAt === undefined),
+          (recycle ? foundAt !== undefined && foundAt <= 2 * settings.clientMaxAgeMs : foundAt === undefined),
       });
     } finally {
       client.close();

@@ -1,7 +1,7 @@
 import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
 import { crashScene } from "./crash.js";
-import { CLIENT_MAX_AGE_MS, l4ScaleOutScene } from "./l4-scale-out.js";
+import { l4ScaleOutScene } from "./l4-scale-out.js";
 import { scaleOutScene } from "./scale-out.js";
 import type { SceneSettings } from "./scene-kit.js";
 import { SLOW_MS, slowBackendScene } from "./slow-backend.js";
@@ -18,6 +18,8 @@ export interface DemoOptions {
   concurrency: number;
   /** The aged backends' max connection age, ms. */
   maxAgeMs: number;
+  /** The client max connection age of the L4 scale-out scene, ms. */
+  clientMaxAgeMs: number;
   json: boolean;
 }
 
@@ -35,6 +37,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     concurrency: options.concurrency,
     durationMs: options.durationMs,
     maxAgeMs: options.maxAgeMs,
+    clientMaxAgeMs: options.clientMaxAgeMs,
     progress: (line) => live && out.write(`\r\x1b[K${line ? `  ${line}` : ""}`),
   };
   const started = performance.now();
@@ -143,7 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       ),
     );
     log(
-      `   (client connections recycle every ~${CLIENT_MAX_AGE_MS} ms ±10%, one at a time, each ready before the old one drains)`,
+      `   (client connections recycle every ~${options.clientMaxAgeMs} ms ±10%, one at a time, each ready before the old one drains)`,
     );
 
     const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4].every((r) => r.ok);

@@ -9,6 +9,8 @@ export interface SceneSettings {
   concurrency: number;
   durationMs: number;
   maxAgeMs: number;
+  /** The client max connection age of the L4 scale-out scene, ms. */
+  clientMaxAgeMs: number;
   /** Called with a one-line progress report while a scene runs. */
   progress: (line: string) => void;
 }

@@ -16,7 +16,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe("the command", () => {
-  test.each([
+  test.concurrent.each([
     [["bogus"], /unknown command 'bogus'/],
     [["serve", "--port", "notaport"], /--port <port>.*expected an integer from 0 to 65535/s],
     [["serve", "--max-connection-age", "soon"], /expected a duration/],
@@ -38,10 +38,11 @@ describe("the command", () => {
   });
 
   test("every command has help", async () => {
-    for (const command of ["demo", "serve", "call", "bench", "generate"]) {
-      const { code, stdout } = await runCli([command, "--help"]);
+    const commands = ["demo", "serve", "call", "bench", "generate"];
+    const results = await Promise.all(commands.map((command) => runCli([command, "--help"])));
+    for (const [i, { code, stdout }] of results.entries()) {
       expect(code).toBe(0);
-      expect(stdout).toContain(`Usage: balanced-grpc ${command}`);
+      expect(stdout).toContain(`Usage: balanced-grpc ${commands[i]}`);
     }
   });
 

@@ -19,7 +19,9 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
       "--concurrency",
       "20",
       "--max-connection-age",
-      "2s",
+      "1s",
+      "--client-max-age",
+      "1s",
     ],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -44,12 +44,39 @@ function sh(
   });
 }
 
+const LAYOUTS = {
+  "npm's default layout": [],
+  "npm's isolated layout (--install-strategy=linked)": ["--install-strategy=linked"],
+} as const;
+const projects: Record<string, string> = {};
+
+/** A fresh project as a team has it (TypeScript, grpc-js at our lowest), then the README's install commands. */
+async function freshProject(installFlags: readonly string[]): Promise<string> {
+  const project = await mkdtemp(join(work, "project-"));
+  await writeFile(
+    join(project, "package.json"),
+    JSON.stringify({ name: "shop", private: true, type: "module", version: "1.0.0" }),
+  );
+  const install = (...args: string[]) =>
+    sh("npm", ["install", "--no-audit", "--no-fund", ...installFlags, ...args], project);
+  await install(`@grpc/grpc-js@${LOWEST_GRPC_JS}`, "--save-dev", dev("typescript"), dev("@types/node"));
+  await install(tarball); // npm install balanced-grpc
+  await install("--save-dev", dev("@bufbuild/buf"), dev("ts-proto"));
+  return project;
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "balanced-grpc-consumer-"));
   const { stdout } = await sh("npm", ["pack", "--json", "--pack-destination", work], root);
   tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
   readme = await readFile(join(root, "README.md"), "utf8");
-}, 240_000);
+  // Both projects at once: installing mostly waits on npm.
+  await Promise.all(
+    Object.entries(LAYOUTS).map(async ([layout, flags]) => {
+      projects[layout] = await freshProject(flags);
+    }),
+  );
+}, 600_000);
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
@@ -66,27 +93,11 @@ function readmeBlocks(language: string): string[] {
   return blocks;
 }
 
-describe.each([
-  ["npm's default layout", []],
-  ["npm's isolated layout (--install-strategy=linked)", ["--install-strategy=linked"]],
-])("a fresh project, %s", (_layout, installFlags) => {
+describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
   let project: string;
-
-  beforeAll(async () => {
-    project = await mkdtemp(join(work, "project-"));
-    await writeFile(
-      join(project, "package.json"),
-      JSON.stringify({ name: "shop", private: true, type: "module", version: "1.0.0" }, null, 2),
-    );
-    // The project as it was: TypeScript, and grpc-js at the lowest version we support.
-    const install = (...args: string[]) =>
-      sh("npm", ["install", "--no-audit", "--no-fund", ...installFlags, ...args], project);
-    await install("--save-dev", dev("typescript"), dev("@types/node"));
-    await install(`@grpc/grpc-js@${LOWEST_GRPC_JS}`);
-    // The README's install commands.
-    await install(tarball);
-    await install("--save-dev", dev("@bufbuild/buf"), dev("ts-proto"));
-  }, 600_000);
+  beforeAll(() => {
+    project = projects[layout]!;
+  });
 
   test("generate, type-check strictly (the README's TypeScript too), serve and call", async () => {
     // The README's protos, each opening with a comment that names its file.
