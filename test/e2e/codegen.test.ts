@@ -84,10 +84,7 @@ test("the generated client completes a call against a server built from the same
   }
 });
 
-test("generating again writes nothing; a removed proto's files go, files of yours stay", async () => {
-  const again = await generate({ cwd: project, proto: "proto", out: "generated" });
-  expect(again.written).toEqual([]);
-  expect(again.unchanged).toHaveLength(2);
+test("generating again rewrites only what changed; a removed proto's files go, files of yours stay", async () => {
   await writeFile(join(project, "generated/notes.md"), "mine");
   await writeFile(join(project, "generated/helpers.ts"), "export const mine = 1;\n");
   await mkdir(join(project, "proto/acme/extra"), { recursive: true });
@@ -95,7 +92,9 @@ test("generating again writes nothing; a removed proto's files go, files of your
     join(project, "proto/acme/extra/extra.proto"),
     'syntax = "proto3";\npackage acme.extra;\nmessage X { int32 a = 1; }\n',
   );
-  expect((await generate({ cwd: project, proto: "proto", out: "generated" })).written).toEqual(["acme/extra/extra.ts"]);
+  const added = await generate({ cwd: project, proto: "proto", out: "generated" });
+  expect(added.written).toEqual(["acme/extra/extra.ts"]);
+  expect(added.unchanged).toHaveLength(2); // the earlier files, byte for byte the same
   await rm(join(project, "proto/acme/extra"), { recursive: true });
   const removed = await generate({ cwd: project, proto: "proto", out: "generated" });
   expect(removed.removed).toEqual(["acme/extra/extra.ts"]);

@@ -19,7 +19,7 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
       "--concurrency",
       "20",
       "--max-connection-age",
-      "1s",
+      "2s",
       "--client-max-age",
       "1s",
     ],
