@@ -64,12 +64,19 @@ class BalancedPicker implements experimental.Picker {
     const { onCallStarted, onCallEnded } = result;
     if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
       // Most calls only count: the connection's shared callbacks, nothing allocated.
-      return { ...result, status: null, onCallStarted: connection.started, onCallEnded: connection.ended };
+      return {
+        pickResultType: result.pickResultType,
+        subchannel: result.subchannel,
+        status: null,
+        onCallStarted: connection.started,
+        onCallEnded: connection.ended,
+      };
     }
     // One call per connection at a time is timed, for its round-trip estimate.
     let startedAt = 0;
     return {
-      ...result,
+      pickResultType: result.pickResultType,
+      subchannel: result.subchannel,
       status: null,
       onCallStarted: () => {
         startedAt = performance.now();
