@@ -1,7 +1,7 @@
 import { pool, roundRobin, type Strategy } from "balanced-grpc";
 import type { LoadResult } from "../../harness/load.js";
-import type { DemoCluster } from "./cluster.js";
 import { runLoad } from "../../harness/load.js";
+import type { DemoCluster } from "./cluster.js";
 import { countingClient, drive, type SceneSettings, shares } from "./scene-kit.js";
 
 /** How much later the slow backend answers, ms. */

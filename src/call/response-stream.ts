@@ -32,7 +32,16 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
   private replays = 0;
   private message: Buffer | undefined;
   private error: unknown;
-  private waiting: { resolve(result: IteratorResult<unknown>): void; reject(error: unknown): void } | undefined;
+  /** The consumer's pending next(), when it is ahead of the stream. */
+  private resolveNext: ((result: IteratorResult<unknown>) => void) | undefined;
+  private rejectNext: ((error: unknown) => void) | undefined;
+  private readonly waitForNext = (
+    resolve: (result: IteratorResult<unknown>) => void,
+    reject: (error: unknown) => void,
+  ) => {
+    this.resolveNext = resolve;
+    this.rejectNext = reject;
+  };
   private abortListener: (() => void) | undefined;
   private deadline = Infinity;
   private started = false;
@@ -64,9 +73,7 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
       this.error = undefined; // thrown once; the iterator is done after
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-    });
+    return new Promise(this.waitForNext);
   }
 
   /** The consumer left the loop: cancel the call if it is still running. */
@@ -104,10 +111,11 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
       this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
       return;
     }
-    const waiting = this.waiting;
-    if (waiting) {
-      this.waiting = undefined;
-      waiting.resolve({ value, done: false });
+    const resolve = this.resolveNext;
+    if (resolve) {
+      this.resolveNext = undefined;
+      this.rejectNext = undefined;
+      resolve({ value, done: false });
     } else {
       this.buffer.push(value);
     }
@@ -197,11 +205,13 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
     this.finished = true;
     this.pump?.stop();
     if (this.abortListener) this.options.signal!.removeEventListener("abort", this.abortListener);
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    if (waiting) {
-      if (error === undefined) waiting.resolve(DONE);
-      else waiting.reject(error);
+    const resolve = this.resolveNext;
+    const reject = this.rejectNext;
+    this.resolveNext = undefined;
+    this.rejectNext = undefined;
+    if (resolve && reject) {
+      if (error === undefined) resolve(DONE);
+      else reject(error);
     } else {
       this.error = error;
     }

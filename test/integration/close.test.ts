@@ -7,10 +7,8 @@ import {
   ClientError,
   connectivityState,
   createChannel,
-  pickFirst,
   pool,
   type RunningServer,
-  roundRobin,
   Status,
   service,
   startServer,
@@ -19,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { routeGuideService } from "../../harness/reference/route-guide.js";
+import { strategies } from "../../harness/strategies.js";
 import { startTcpProxy } from "../../harness/tcp-proxy.js";
 
 let slow: RunningServer;
@@ -50,11 +49,7 @@ afterAll(async () => {
   await fast.shutdown();
 });
 
-describe.each([
-  ["pickFirst()", pickFirst()],
-  ["roundRobin()", roundRobin()],
-  ["pool(3)", pool(3)],
-])("close() with %s", (_name, strategy) => {
+describe.each(strategies(3))("close() with %s", (_name, strategy) => {
   test("a call already on the server finishes", async () => {
     const client = createGreeterClient({ target: slow.address, strategy });
     const onServer = new Promise<void>((resolve) => (arrived = resolve));

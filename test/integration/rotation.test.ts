@@ -1,4 +1,3 @@
-import { pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import type { Point } from "../../generated/routeguide/route_guide.js";
@@ -6,6 +5,7 @@ import { createRouteGuideClient } from "../../generated/routeguide/route_guide_s
 import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
 import { runCalls } from "../../harness/load.js";
 import { ROUTE_GUIDE_FEATURES } from "../../harness/reference/route-guide-features.js";
+import { strategies } from "../../harness/strategies.js";
 
 // Servers close every connection after ~200 ms (grace 1 s) while calls run.
 // `npm run bench:rotation` runs the full 30,000 calls at c=100.
@@ -18,11 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => backends.shutdown());
 
-describe.each([
-  ["pickFirst()", pickFirst()],
-  ["roundRobin()", roundRobin()],
-  ["pool(4)", pool(4)],
-] as [string, Strategy][])("connections rotating every 200 ms, %s", (name, strategy) => {
+describe.each(strategies(4))("connections rotating every 200 ms, %s", (name, strategy) => {
   test("5,000 unary calls at c=50: 0 failures, with the retry middleware off", async () => {
     // retry: false: what keeps the count at zero is the channel sending
     // refused (never processed) streams again, which is safe for any method.

@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { ClientError, InvalidOptionError, type ServerOptions, Status, service, startServer } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
 import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
+import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 
 function slowGreeter(ms: number) {
@@ -80,6 +81,16 @@ describe("startServer", () => {
     expect(error).toBeInstanceOf(InvalidOptionError);
     expect((error as Error).message).toContain(`"${option}"`);
     expect((error as Error).message).toContain(shown);
+  });
+
+  test("a partial implementation is refused, naming the missing methods", async () => {
+    const partial = { getFeature: async () => ({ name: "", location: undefined }) };
+    expect(() => service(RouteGuideDefinition, partial as never)).toThrow(InvalidOptionError);
+    expect(() => service(RouteGuideDefinition, partial as never)).toThrow(
+      /missing: listFeatures, recordRoute, routeChat/,
+    );
+    const registration = { definition: RouteGuideDefinition, implementation: partial } as never;
+    await expect(startServer({ services: [registration] })).rejects.toThrow(/routeguide.RouteGuide; missing: listFeatures/);
   });
 
   test("refuses a bad shutdown timeout", async () => {

@@ -2,9 +2,7 @@ import {
   type ChannelCredentials,
   ClientError,
   credentials,
-  pickFirst,
   pool,
-  roundRobin,
   ServerCredentials,
   Status,
   type Strategy,
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { type InProcessBackends as Backends, startBackends } from "../../harness/backend-group.js";
 import { runCalls } from "../../harness/load.js";
+import { strategies } from "../../harness/strategies.js";
 import { createTestPki, type TestPki } from "../helpers/certificates.js";
 
 let pki: TestPki;
@@ -54,11 +53,11 @@ async function refused(target: string, creds: ChannelCredentials): Promise<void>
   }
 }
 
-describe.each([
-  ["pickFirst()", pickFirst(), 1],
-  ["roundRobin()", roundRobin(), 3],
-  ["pool(3)", pool(3), 9],
-])("with %s", (_name, strategy, connections) => {
+/** Connections each strategy opens to the 3 backends. */
+const CONNECTIONS: Record<string, number> = { "pickFirst()": 1, "roundRobin()": 3, "pool(3)": 9 };
+
+describe.each(strategies(3))("with %s", (name, strategy) => {
+  const connections = CONNECTIONS[name]!;
   test("TLS: calls succeed with the right CA, over every connection", async () => {
     tlsBackends.reset();
     await callsSucceed(tlsBackends.target, credentials.createSsl(pki.ca), strategy);
