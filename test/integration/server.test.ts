@@ -2,8 +2,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { ClientError, InvalidOptionError, type ServerOptions, Status, service, startServer } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
 import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
-import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
 
 function slowGreeter(ms: number) {
   let arrived: () => void = () => {};
@@ -90,7 +90,9 @@ describe("startServer", () => {
       /missing: listFeatures, recordRoute, routeChat/,
     );
     const registration = { definition: RouteGuideDefinition, implementation: partial } as never;
-    await expect(startServer({ services: [registration] })).rejects.toThrow(/routeguide.RouteGuide; missing: listFeatures/);
+    await expect(startServer({ services: [registration] })).rejects.toThrow(
+      /routeguide.RouteGuide; missing: listFeatures/,
+    );
   });
 
   test("refuses a bad shutdown timeout", async () => {
