@@ -210,9 +210,6 @@ export function sdk(target: string, strategy: Strategy, name: string, variant: V
     target,
     strategy,
     ...(variant.middleware ? { middleware: [passThrough] } : {}),
-    ...((variant as { channelOptions?: object }).channelOptions
-      ? { channelOptions: (variant as { channelOptions?: object }).channelOptions }
-      : {}),
   };
   const greeter = createGreeterClient(options);
   const routes = createRouteGuideClient(options);

@@ -94,12 +94,17 @@ export async function runBench(options: BenchOptions): Promise<void> {
     for (const s of subjects) {
       await measure(s.client.unary, { concurrency: 20, durationMs: Math.min(500, options.durationMs) }); // warm up
     }
+    const collected = typeof (globalThis as { gc?: unknown }).gc === "function";
     log(
-      `unary: ${subjects.length} clients, c=${concurrencies.join("/")}, ${options.rounds} rounds of ${options.durationMs} ms, interleaved`,
+      `unary: ${subjects.length} clients, c=${concurrencies.join("/")}, ${options.rounds} rounds of ${options.durationMs} ms, interleaved, order reversed every other round${collected ? ", heap collected before each cell" : ""}`,
     );
     for (let round = 0; round < options.rounds; round++) {
+      // A B … B A: every other round runs the clients in reverse, so no
+      // client always runs right after the same neighbour (order effects
+      // such as a warmer server or a busier heap cancel out over rounds).
+      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
       for (const c of concurrencies) {
-        for (const s of subjects) {
+        for (const s of order) {
           // Deadline and middleware variants: at the top concurrency only.
           if (s.variant !== DEFAULT.label && c !== top) continue;
           record(s, "unary", c, await measure(s.client.unary, { concurrency: c, durationMs: options.durationMs }));
@@ -107,7 +112,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
       }
       if (!options.quick) {
         for (const kind of KINDS) {
-          for (const s of subjects.filter((x) => x.variant === DEFAULT.label && x.client[kind])) {
+          for (const s of order.filter((x) => x.variant === DEFAULT.label && x.client[kind])) {
             const run = s.client[kind]!.bind(s.client, STREAM_MESSAGES) as () => Promise<number>;
             record(
               s,
@@ -323,12 +328,18 @@ function subject(client: BenchClient, strategy: string, library: string, variant
 async function startServer(nodeServer: boolean, log: (line: string) => void): Promise<BenchServer> {
   if (!nodeServer) {
     const { binary, reason } = await buildGoServer();
-    if (binary)
+    if (binary) {
+      // The server gets half the cores and the client the rest: a Go server
+      // free to use every core takes CPU from the client it serves, and the
+      // bench then measures the scheduler, not the client.
+      const procs = String(Math.max(1, Math.floor(cpus().length / 2)));
       return startListeningProcess(
         binary,
         ["-addr", "127.0.0.1:0", "-features", String(STREAM_MESSAGES)],
-        "Go (grpc-go 1.33)",
+        `Go (grpc-go 1.33, GOMAXPROCS=${procs})`,
+        { GOMAXPROCS: procs },
       );
+    }
     log(`Go server unavailable (${reason}): falling back to a Node server, which may be the bottleneck`);
   }
   const backend = await spawnBackend({ routeFeatures: STREAM_MESSAGES, echoChat: true });

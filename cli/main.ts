@@ -217,7 +217,9 @@ program
   .command("bench")
   .description("benchmark against raw grpc-js and plain nice-grpc (tables, then one JSON line); never fails on speed")
   .addOption(
-    new Option("--rounds <n>", "interleaved rounds; medians are reported").default(3).argParser(integer(1, 20)),
+    new Option("--rounds <n>", "interleaved rounds, every other one in reverse order; medians are reported")
+      .default(4)
+      .argParser(integer(1, 20)),
   )
   .addOption(new Option("--duration <d>", "load per cell").default(3000, "3s").argParser(duration))
   .addOption(

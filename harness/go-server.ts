@@ -78,9 +78,20 @@ export async function buildGoServer(): Promise<{ binary?: string; reason?: strin
   return { binary };
 }
 
-/** Starts a process that prints "listening on ADDRESS" and exits when its stdin closes. */
-export async function startListeningProcess(command: string, args: string[], kind: string): Promise<BenchServer> {
-  const child: ChildProcess = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
+/**
+ * Starts a process that prints "listening on ADDRESS" and exits when its
+ * stdin closes; `env` is added to this process's environment.
+ */
+export async function startListeningProcess(
+  command: string,
+  args: string[],
+  kind: string,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
+  const child: ChildProcess = spawn(command, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout! });
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);

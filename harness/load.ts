@@ -94,10 +94,10 @@ export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-/** The median of a list (0 for an empty one). */
+/** The median of a list: the middle value, or the mean of the two middle ones (0 for an empty list). */
 export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  if (sorted.length % 2 === 1) return sorted[middle]!;
+  return sorted.length === 0 ? 0 : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
