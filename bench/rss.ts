@@ -25,7 +25,15 @@ export async function rssProbe(target: string, size: number, maxConnectionAge?: 
     strategy: pool(size, { pick: "roundRobin" }),
     ...(maxConnectionAge ? { maxConnectionAge } : {}),
   });
-  // Round-robin picking over 3·size calls, twice, reaches every connection.
+  // The first call makes the channel connect; round robin reaches only
+  // connections that are ready, so wait (bounded) until all of them are.
+  await client.sayHello({ name: "rss" });
+  for (let waited = 0; waited < 10_000; waited += 10) {
+    const up = client.$channel.stats().filter((c) => c.state === "READY").length;
+    if (up >= size) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // Round-robin picking over 3·size calls, twice, then reaches every connection.
   for (let i = 0; i < 2; i++)
     await Promise.all(Array.from({ length: size * 3 }, () => client.sayHello({ name: "rss" })));
   const connections = client.$channel.stats().filter((c) => c.completed > 0).length;
