@@ -1,6 +1,6 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CompatServiceDefinition } from "nice-grpc";
-import type { MethodDescriptor } from "nice-grpc-common";
+import { ClientError, type MethodDescriptor, Status } from "nice-grpc-common";
 import { InvalidOptionError } from "../errors.js";
 
 /** The four kinds of gRPC method. */
@@ -116,4 +116,17 @@ function plainCodec(method: AnyMethod): Pick<MethodInfo, "serialize" | "deserial
 /** grpc-js sends Buffers; a Uint8Array's bytes become one without a copy. */
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * @internal
+ * The INTERNAL error of a request that could not be serialized or a response
+ * that could not be parsed, worded as grpc-js words them.
+ */
+export function messageError(path: string, message: "request" | "response", error: unknown): ClientError {
+  const details =
+    message === "request"
+      ? `Request message serialization failure: ${String(error)}`
+      : `Response message parsing error: ${String(error)}`;
+  return new ClientError(path, Status.INTERNAL, details);
 }

@@ -4,7 +4,7 @@ import { mayReplay, replaySoon, statusAfterClose } from "../channel/refused-stre
 import { STREAM_READ_AHEAD } from "../defaults.js";
 import { abortReason } from "./abort.js";
 import { incomingMetadata, outgoingMetadata } from "./metadata.js";
-import type { MethodInfo } from "./method.js";
+import { type MethodInfo, messageError } from "./method.js";
 import { RequestPump } from "./request-pump.js";
 import { absoluteDeadline, type CallChannel, type EngineCallOptions } from "./single-response-call.js";
 
@@ -106,9 +106,9 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
     try {
       value = this.method.deserialize(message);
     } catch (error) {
-      const details = `Response message parsing error: ${String(error)}`;
-      this.call!.cancelWithStatus(Status.INTERNAL, details);
-      this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+      const parseError = messageError(this.method.path, "response", error);
+      this.call!.cancelWithStatus(Status.INTERNAL, parseError.details);
+      this.finish(parseError);
       return;
     }
     const resolve = this.resolveNext;
@@ -151,8 +151,7 @@ export class ResponseStream implements AsyncIterableIterator<unknown> {
       try {
         this.message = this.method.serialize(this.request);
       } catch (error) {
-        const details = `Request message serialization failure: ${String(error)}`;
-        this.finish(new ClientError(this.method.path, Status.INTERNAL, details));
+        this.finish(messageError(this.method.path, "request", error));
         return;
       }
     }

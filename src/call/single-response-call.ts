@@ -5,7 +5,7 @@ import type { ResolvedRetrySettings } from "../client-options.js";
 import { abortReason } from "./abort.js";
 import type { SdkCallOptions } from "./call-options.js";
 import { incomingMetadata, outgoingMetadata } from "./metadata.js";
-import type { MethodInfo } from "./method.js";
+import { type MethodInfo, messageError } from "./method.js";
 import { RequestPump } from "./request-pump.js";
 import { retryDelay } from "./retry.js";
 
@@ -138,10 +138,7 @@ abstract class SingleResponseCall {
     try {
       value = this.method.deserialize(this.response);
     } catch (error) {
-      this.settle(
-        undefined,
-        new ClientError(this.method.path, Status.INTERNAL, `Response message parsing error: ${String(error)}`),
-      );
+      this.settle(undefined, messageError(this.method.path, "response", error));
       return;
     }
     this.settle(value, undefined);
@@ -220,8 +217,7 @@ export class UnaryCall extends SingleResponseCall {
     try {
       this.request = this.method.serialize(request);
     } catch (error) {
-      const details = `Request message serialization failure: ${String(error)}`;
-      this.settle(undefined, new ClientError(this.method.path, Status.INTERNAL, details));
+      this.settle(undefined, messageError(this.method.path, "request", error));
       return;
     }
     if (this.begin()) this.send();
