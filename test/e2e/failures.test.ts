@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { type ClientError, Status, type Strategy } from "balanced-grpc";
 import { afterEach, describe, expect, test } from "vitest";
-import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
 import { spawnBackends } from "../../harness/backend-group.js";
 import type { BackendProcess } from "../../harness/backend-process.js";
@@ -31,6 +31,16 @@ type Served = CallEvent<string | undefined>;
 const servedBy = (events: Served[], backend: string, from: number, to = Infinity) =>
   events.filter((e) => e.error === undefined && e.value === backend && e.endedAt >= from && e.endedAt < to).length;
 
+/** A SayHello call that resolves to the backend that answered; each retried attempt's instant goes to `retried`. */
+const sayHelloFrom = (client: GreeterSdkClient, name: string, retried: number[]) => async () => {
+  let backend: string | undefined;
+  await client.sayHello(
+    { name },
+    { onHeader: (h) => (backend = backendOf(h)), onRetryableError: () => retried.push(performance.now()) },
+  );
+  return backend;
+};
+
 describe.each(strategies(2).filter(([name]) => name !== "pickFirst()") as [string, Strategy][])(
   "a backend killed (SIGKILL) under load, %s",
   (name, strategy) => {
@@ -51,27 +61,16 @@ describe.each(strategies(2).filter(([name]) => name !== "pickFirst()") as [strin
         await victim.restart();
         restartedAt = performance.now();
       })();
-      const result = await runLoad(
-        async () => {
-          let backend: string | undefined;
-          await client.sayHello(
-            { name: "kill" },
-            { onHeader: (h) => (backend = backendOf(h)), onRetryableError: () => retries.push(performance.now()) },
-          );
-          return backend;
+      const result = await runLoad(sayHelloFrom(client, "kill", retries), {
+        concurrency: 20,
+        durationMs: 20_000,
+        onEnd: (event) => {
+          events.push(event);
+          if (restartedAt !== undefined && backAt === undefined && event.value === victim.host) backAt = event.endedAt;
         },
-        {
-          concurrency: 20,
-          durationMs: 20_000,
-          onEnd: (event) => {
-            events.push(event);
-            if (restartedAt !== undefined && backAt === undefined && event.value === victim.host)
-              backAt = event.endedAt;
-          },
-          // Ends once the restarted backend served again (reconnect backoff starts at 1 s).
-          stopWhen: () => backAt !== undefined,
-        },
-      );
+        // Ends once the restarted backend served again (reconnect backoff starts at 1 s).
+        stopWhen: () => backAt !== undefined,
+      });
       await script;
       client.close();
       expect(result.failures).toBe(0);
@@ -136,25 +135,15 @@ test("a hung backend (SIGSTOP) is left within 2 s with keepalive, and used again
     victim.signal("SIGCONT");
     continuedAt = performance.now();
   })();
-  const result = await runLoad(
-    async () => {
-      let backend: string | undefined;
-      await client.sayHello(
-        { name: "hang" },
-        { onHeader: (h) => (backend = backendOf(h)), onRetryableError: () => retried.push(performance.now()) },
-      );
-      return backend;
+  const result = await runLoad(sayHelloFrom(client, "hang", retried), {
+    concurrency: 20,
+    durationMs: 20_000,
+    onEnd: (event) => {
+      served.push(event);
+      if (continuedAt !== undefined && backAt === undefined && event.value === victim.host) backAt = event.endedAt;
     },
-    {
-      concurrency: 20,
-      durationMs: 20_000,
-      onEnd: (event) => {
-        served.push(event);
-        if (continuedAt !== undefined && backAt === undefined && event.value === victim.host) backAt = event.endedAt;
-      },
-      stopWhen: () => backAt !== undefined,
-    },
-  );
+    stopWhen: () => backAt !== undefined,
+  });
   await script;
   client.close();
   expect(result.failures).toBe(0);
