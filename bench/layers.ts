@@ -4,10 +4,9 @@
 // collected before each cell (run with --expose-gc, as `npm run
 // bench:layers` does), against the Go server on half the cores. Speed is
 // reported, never asserted.
-import { cpus } from "node:os";
 import { pickFirst } from "balanced-grpc";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { buildGoServer, startListeningProcess } from "../harness/go-server.js";
+import { buildGoServer, startGoServer } from "../harness/go-server.js";
 import { median } from "../harness/load.js";
 import { table } from "../harness/table.js";
 import { rawGrpcJs } from "./clients.js";
@@ -22,8 +21,7 @@ if (!binary) {
   console.error(`this benchmark needs the Go server: ${reason}`);
   process.exit(1);
 }
-const procs = String(Math.max(1, Math.floor(cpus().length / 2)));
-const server = await startListeningProcess(binary, ["-addr", "127.0.0.1:0"], "Go", { GOMAXPROCS: procs });
+const server = await startGoServer(binary);
 const target = server.address;
 
 const sdk = (name: string, channelOptions: Record<string, number>) => {
@@ -65,7 +63,7 @@ const rows = clients.map((c) => {
 });
 report(
   "layers",
-  `pickFirst() unary c=100 against Go (GOMAXPROCS=${procs}), ${ROUNDS} rounds of ${SECONDS} s, medians of per-round ratios\n${table(
+  `pickFirst() unary c=100 against ${server.kind}, ${ROUNDS} rounds of ${SECONDS} s, medians of per-round ratios\n${table(
     ["client", "calls/s vs raw", "CPU/call vs raw"],
     rows.map((r) => [r.client, `${r.calls.toFixed(2)}×`, `${r.cpu.toFixed(2)}×`]),
   )}`,

@@ -1,6 +1,6 @@
 import { cpus } from "node:os";
 import { spawnBackend } from "../harness/backend-process.js";
-import { type BenchServer, buildGoServer, startListeningProcess } from "../harness/go-server.js";
+import { type BenchServer, buildGoServer, startGoServer } from "../harness/go-server.js";
 import { median } from "../harness/load.js";
 import { strategies } from "../harness/strategies.js";
 import { table } from "../harness/table.js";
@@ -328,18 +328,7 @@ function subject(client: BenchClient, strategy: string, library: string, variant
 async function startServer(nodeServer: boolean, log: (line: string) => void): Promise<BenchServer> {
   if (!nodeServer) {
     const { binary, reason } = await buildGoServer();
-    if (binary) {
-      // The server gets half the cores and the client the rest: a Go server
-      // free to use every core takes CPU from the client it serves, and the
-      // bench then measures the scheduler, not the client.
-      const procs = String(Math.max(1, Math.floor(cpus().length / 2)));
-      return startListeningProcess(
-        binary,
-        ["-addr", "127.0.0.1:0", "-features", String(STREAM_MESSAGES)],
-        `Go (grpc-go 1.33, GOMAXPROCS=${procs})`,
-        { GOMAXPROCS: procs },
-      );
-    }
+    if (binary) return startGoServer(binary, ["-features", String(STREAM_MESSAGES)]);
     log(`Go server unavailable (${reason}): falling back to a Node server, which may be the bottleneck`);
   }
   const backend = await spawnBackend({ routeFeatures: STREAM_MESSAGES, echoChat: true });

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { access, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
@@ -79,10 +80,23 @@ export async function buildGoServer(): Promise<{ binary?: string; reason?: strin
 }
 
 /**
+ * Starts the built Go server on a loopback port, on half the cores
+ * (GOMAXPROCS) and the client the rest: a Go server free to use every core
+ * takes CPU from the client it serves, and a benchmark then measures the
+ * scheduler, not the client.
+ */
+export function startGoServer(binary: string, args: string[] = []): Promise<BenchServer> {
+  const procs = String(Math.max(1, Math.floor(cpus().length / 2)));
+  return startListeningProcess(binary, ["-addr", "127.0.0.1:0", ...args], `Go (grpc-go 1.33, GOMAXPROCS=${procs})`, {
+    GOMAXPROCS: procs,
+  });
+}
+
+/**
  * Starts a process that prints "listening on ADDRESS" and exits when its
  * stdin closes; `env` is added to this process's environment.
  */
-export async function startListeningProcess(
+async function startListeningProcess(
   command: string,
   args: string[],
   kind: string,
