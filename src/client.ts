@@ -5,8 +5,8 @@ import type { SdkCallOptions } from "./call/call-options.js";
 import { type MethodInfo, methodsOf } from "./call/method.js";
 import { ResponseStream } from "./call/response-stream.js";
 import { clientStreamingCall, type EngineCallOptions, unaryCall } from "./call/single-response-call.js";
-import type { ChannelPool } from "./channel/channel-pool.js";
-import { openChannel } from "./channel/create-channel.js";
+import type { ChannelPool } from "./channel/balanced-channel.js";
+import { openChannel } from "./channel/create-balanced-channel.js";
 import { type ClientOptions, type ResolvedClientSettings, resolveClientOptions } from "./client-options.js";
 
 /** What every generated client has besides its service's methods. */

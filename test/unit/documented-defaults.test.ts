@@ -39,7 +39,7 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#defaultCallOptions": "{}",
   "client-options.ts#retry": `{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }`,
   "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),
-  "channel/create-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
+  "channel/create-balanced-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
   "call/call-options.ts#deadline": "undefined (no deadline)",
   "call/call-options.ts#retry": "true for idempotent methods, false otherwise",
   "call/call-options.ts#retryBaseDelayMs": String(retry.retryBaseDelayMs),

@@ -2,7 +2,7 @@ import type { Channel, ChannelInterface, experimental, connectivityState as Stat
 import type { ConnectionStats } from "../balancer/connection.js";
 import { statsOf } from "../balancer/registry.js";
 import { ClientClosedError } from "../errors.js";
-import { PooledCall } from "./pooled-call.js";
+import { PooledCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 

@@ -8,7 +8,7 @@ import {
   resolveStrategy,
 } from "../client-options.js";
 import { pickFirst, type Strategy } from "../strategy.js";
-import { ChannelPool } from "./channel-pool.js";
+import { ChannelPool } from "./balanced-channel.js";
 
 /**
  * Opens a channel that spreads calls the strategy's way and returns it as a

@@ -1,6 +1,6 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { PooledCall } from "../../src/channel/pooled-call.js";
+import { PooledCall } from "../../src/channel/replaying-call.js";
 import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
 import { FakeChannel, nextTurn } from "./fake-call.js";
 
