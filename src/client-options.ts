@@ -1,6 +1,7 @@
 import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
 import type { CallOptions, ClientMiddleware, CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
 import type { Status } from "nice-grpc-common";
+import type { BalancerSettings } from "./balancer/balancer-config.js";
 import type { RetryOptions, SdkCallOptions } from "./call/call-options.js";
 import { checkCount, checkDuration, checkInteger, checkObject, checkOneOf } from "./check.js";
 import {
@@ -14,7 +15,7 @@ import {
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
-import { isStrategy, type PickPolicy, pickFirst, pool, roundRobin, type Strategy } from "./strategy.js";
+import { isStrategy, type PickPolicy, pickFirst, pool, roundRobin, STRATEGY_KINDS, type Strategy } from "./strategy.js";
 import { validateTarget } from "./target.js";
 
 /** Options of `createChannel`, shared by every client factory. */
@@ -202,15 +203,6 @@ export type ClientOptions<Service extends CompatServiceDefinition = CompatServic
     retry?: RetrySettings | false;
   };
 
-/** @internal The load-balancing policy a channel runs: the strategy, and how it recycles. */
-export interface BalancerSettings {
-  mode: Strategy["kind"];
-  /** Connections per resolved address (1 unless `pool`). */
-  size: number;
-  pick: PickPolicy;
-  maxConnectionAgeMs: number | undefined;
-}
-
 /** @internal Everything a channel is made of, checked and with every default applied. */
 export interface ResolvedChannelSettings {
   target: string;
@@ -311,7 +303,7 @@ export function resolveStrategy(options: { strategy?: unknown; size?: unknown; p
   const name = checkOneOf(
     "strategy",
     strategy,
-    ["pickFirst", "roundRobin", "pool"],
+    STRATEGY_KINDS,
     'pickFirst(), roundRobin(), pool(n), or one of "pickFirst", "roundRobin", "pool"',
   );
   if (name === "pool") {

@@ -2,10 +2,12 @@ import type { Client, CompatServiceDefinition } from "nice-grpc";
 import { type ClientMiddleware, type ClientMiddlewareCall, composeClientMiddleware } from "nice-grpc-common";
 import { ResponseAsNext } from "./call/as-next.js";
 import type { SdkCallOptions } from "./call/call-options.js";
+import type { EngineCallOptions } from "./call/call-types.js";
+import { clientStreamingCall } from "./call/client-streaming-call.js";
 import { type MethodInfo, methodsOf } from "./call/method.js";
 import { ResponseStream } from "./call/response-stream.js";
-import { clientStreamingCall, type EngineCallOptions, unaryCall } from "./call/single-response-call.js";
-import type { ChannelPool } from "./channel/balanced-channel.js";
+import { unaryCall } from "./call/unary-call.js";
+import type { BalancedChannel } from "./channel/balanced-channel.js";
 import { openChannel } from "./channel/create-balanced-channel.js";
 import { type ClientOptions, type ResolvedClientSettings, resolveClientOptions } from "./client-options.js";
 
@@ -18,7 +20,7 @@ export interface ClientControls {
    */
   close(): void;
   /** The client's channel: `stats()` per connection, connectivity state. */
-  readonly $channel: ChannelPool;
+  readonly $channel: BalancedChannel;
 }
 
 /** A typed nice-grpc client for `Service` with the SDK's call options and {@link ClientControls}. */
@@ -76,7 +78,7 @@ function defaultsFor(settings: ResolvedClientSettings, name: string): EngineCall
   return { ...all, ...own };
 }
 
-function engineFor(channel: ChannelPool, method: MethodInfo, settings: ResolvedClientSettings): MethodFunction {
+function engineFor(channel: BalancedChannel, method: MethodInfo, settings: ResolvedClientSettings): MethodFunction {
   const { retry } = settings;
   switch (method.kind) {
     case "unary":

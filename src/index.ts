@@ -21,8 +21,8 @@ export type {
   SdkCallOptions,
   WaitForReadyOptions,
 } from "./call/call-options.js";
-export type { ChannelPool } from "./channel/balanced-channel.js";
-export { createChannel } from "./channel/create-balanced-channel.js";
+export type { BalancedChannel, ChannelPool } from "./channel/balanced-channel.js";
+export { createBalancedChannel, createChannel } from "./channel/create-balanced-channel.js";
 export type { ClientControls, SdkClient } from "./client.js";
 // Clients
 export { createServiceClient } from "./client.js";

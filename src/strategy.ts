@@ -7,7 +7,16 @@ import { DEFAULT_PICK, MAX_POOL_SIZE } from "./defaults.js";
  *   the one with fewer calls in flight (as Finagle, Linkerd and Envoy do).
  * - `"roundRobin"`: connections in turn.
  */
-export type PickPolicy = "p2c" | "roundRobin";
+export type PickPolicy = (typeof PICK_POLICIES)[number];
+
+/** @internal Every pick policy: the one list that validation and the balancer's config use. */
+export const PICK_POLICIES = ["p2c", "roundRobin"] as const;
+
+/** @internal Every strategy kind: the one list that validation, resolution and the balancer's config use. */
+export const STRATEGY_KINDS = ["pickFirst", "roundRobin", "pool"] as const;
+
+/** @internal */
+export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
 /** One connection; on loss, re-resolve and connect to the next address. */
 export interface PickFirstStrategy {
@@ -31,7 +40,7 @@ export interface PoolStrategy {
 export type Strategy = PickFirstStrategy | RoundRobinStrategy | PoolStrategy;
 
 /** The names accepted by the `strategy` option in place of a strategy value. */
-export type StrategyName = Strategy["kind"];
+export type StrategyName = StrategyKind;
 
 /** Options of {@link pool}. */
 export interface PoolOptions {
@@ -72,13 +81,12 @@ export function pool(size: number, options: PoolOptions = {}): PoolStrategy {
   return {
     kind: "pool",
     size: checkInteger("size", size, 1, MAX_POOL_SIZE),
-    pick: checkOneOf("pick", options.pick ?? DEFAULT_PICK, ["p2c", "roundRobin"]),
+    pick: checkOneOf("pick", options.pick ?? DEFAULT_PICK, PICK_POLICIES),
   };
 }
 
 /** @internal True for a value made by {@link pickFirst}, {@link roundRobin} or {@link pool}. */
 export function isStrategy(value: unknown): value is Strategy {
   if (typeof value !== "object" || value === null) return false;
-  const kind = (value as { kind?: unknown }).kind;
-  return kind === "pickFirst" || kind === "roundRobin" || kind === "pool";
+  return STRATEGY_KINDS.includes((value as { kind?: unknown }).kind as StrategyKind);
 }

@@ -1,50 +1,16 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
-import type { BalancerSettings } from "../client-options.js";
-import type { PickPolicy } from "../strategy.js";
+import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
+import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
 import { type Choose, chooser } from "./pick.js";
 import { Recycler } from "./recycler.js";
-import { attach, detach, type StatsSource } from "./registry.js";
 
 type Endpoint = experimental.Endpoint;
 type PickArgs = experimental.PickArgs;
 type PickResult = experimental.PickResult;
 
-/** The name of the SDK's load-balancing policy in a grpc-js service config. */
-export const BALANCER_NAME = "balanced_grpc";
-
 /** How soon to try again when a replacement connection could not be made, ms. */
 const RECYCLE_RETRY_MS = 1_000;
-
-/** @internal The policy's config, as grpc-js parses it from the service config. */
-export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
-  constructor(
-    readonly settings: BalancerSettings,
-    /** The ChannelPool this balancer reports its connections to. */
-    readonly poolId: number,
-  ) {}
-
-  getLoadBalancerName(): string {
-    return BALANCER_NAME;
-  }
-
-  toJsonObject(): object {
-    return { [BALANCER_NAME]: { ...this.settings, poolId: this.poolId } };
-  }
-
-  static createFromJson(json: unknown): BalancerConfig {
-    const { mode, size, pick, maxConnectionAgeMs, poolId } = (json ?? {}) as Record<string, unknown>;
-    if (mode !== "pickFirst" && mode !== "roundRobin" && mode !== "pool") throw new Error(`bad mode ${String(mode)}`);
-    if (!Number.isInteger(size) || (size as number) < 1) throw new Error(`bad size ${String(size)}`);
-    if (pick !== "p2c" && pick !== "roundRobin") throw new Error(`bad pick ${String(pick)}`);
-    if (maxConnectionAgeMs !== undefined && typeof maxConnectionAgeMs !== "number") throw new Error("bad age");
-    if (typeof poolId !== "number") throw new Error("bad poolId");
-    return new BalancerConfig(
-      { mode, size: size as number, pick: pick as PickPolicy, maxConnectionAgeMs: maxConnectionAgeMs as number },
-      poolId,
-    );
-  }
-}
 
 /**
  * Picks among the ready connections and counts each call on the connection
@@ -106,12 +72,12 @@ class BalancedPicker implements experimental.Picker {
  * when one is replaced: the replacement connects while the old one serves,
  * takes over once ready, and the old one closes when its calls are done.
  */
-export class Balancer implements experimental.LoadBalancer, StatsSource {
+export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private serving: Connection[] = [];
   private readonly draining = new Set<Connection>();
   private replacing: { old: Connection; next: Connection } | undefined;
   private settings: BalancerSettings | undefined;
-  private poolId: number | undefined;
+  private board: ConnectionBoard | undefined;
   private choose: Choose = chooser("roundRobin");
   private recycler: Recycler<Connection> | undefined;
   private options: ChannelOptions = {};
@@ -129,7 +95,8 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
     resolutionNote: string,
   ): boolean {
     if (!(config instanceof BalancerConfig)) return false;
-    this.configure(config);
+    this.reportTo(ConnectionBoard.of(options));
+    this.configure(config.settings);
     this.options = options;
     this.resolutionNote = resolutionNote;
     if (!endpoints.ok) {
@@ -164,7 +131,7 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
     this.serving = [];
     this.draining.clear();
     this.replacing = undefined;
-    if (this.poolId !== undefined) detach(this.poolId, this);
+    this.board?.detach(this);
   }
 
   getTypeName(): string {
@@ -177,12 +144,15 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
     return all.map((connection) => connection.stats(now));
   }
 
-  private configure({ settings, poolId }: BalancerConfig): void {
-    if (this.poolId !== poolId) {
-      if (this.poolId !== undefined) detach(this.poolId, this);
-      this.poolId = poolId;
-      attach(poolId, this);
-    }
+  /** Reports the connections to the channel's board from now on. */
+  private reportTo(board: ConnectionBoard | undefined): void {
+    if (board === this.board) return;
+    this.board?.detach(this);
+    this.board = board;
+    board?.attach(this);
+  }
+
+  private configure(settings: BalancerSettings): void {
     const same = this.settings && JSON.stringify(this.settings) === JSON.stringify(settings);
     if (same) return;
     this.settings = settings;
@@ -235,13 +205,16 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
   /** Out of the serving set: it drains, and stops counting towards its age. */
   private retire(connection: Connection): void {
     this.recycler?.untrack(connection);
-    if (this.replacing?.old === connection) this.abandonReplacement();
+    if (this.replacing?.old === connection) {
+      this.abandonReplacement();
+      this.recycler?.finished();
+    }
     connection.drain();
     if (!connection.isClosed) this.draining.add(connection);
   }
 
   private onChange(connection: Connection): void {
-    if (connection.role === "draining") {
+    if (connection.isDraining) {
       if (connection.isClosed) this.draining.delete(connection);
       return;
     }
@@ -268,8 +241,14 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
       this.recycler?.finished();
       return;
     }
-    const next = new Connection(old.endpoint, this.helper, this.options, this.resolutionNote, this.changed);
-    next.role = "replacement";
+    const next = new Connection(
+      old.endpoint,
+      this.helper,
+      this.options,
+      this.resolutionNote,
+      this.changed,
+      "replacement",
+    );
     this.replacing = { old, next };
     next.startConnecting();
   }
@@ -279,7 +258,7 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
     if (next.state === State.READY) {
       // Ready before the old one stops taking calls: swap, then let it drain.
       this.replacing = undefined;
-      next.role = "serving";
+      next.promote();
       this.serving = this.serving.map((c) => (c === old ? next : c));
       this.retire(old);
       this.recycler?.track(next);
@@ -288,16 +267,17 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
       this.recalculate();
     } else if (next.state === State.TRANSIENT_FAILURE) {
       this.abandonReplacement();
-      if (this.serving.includes(old)) this.recycler?.postpone(old, RECYCLE_RETRY_MS);
-      this.recycler?.finished();
+      // The old one serves on; its recycle is tried again a little later.
+      if (this.serving.includes(old)) this.recycler?.failed(old, RECYCLE_RETRY_MS);
+      else this.recycler?.finished();
     }
   }
 
+  /** Drops the replacement under way; the caller tells the recycler how that ended. */
   private abandonReplacement(): void {
     const replacement = this.replacing?.next;
     this.replacing = undefined;
     replacement?.close();
-    this.recycler?.finished();
   }
 
   // --- State --------------------------------------------------------------
@@ -332,4 +312,15 @@ export class Balancer implements experimental.LoadBalancer, StatsSource {
   }
 }
 
-experimental.registerLoadBalancerType(BALANCER_NAME, Balancer, BalancerConfig);
+let registered = false;
+
+/**
+ * @internal
+ * Makes the policy known to grpc-js, once: every channel the SDK opens calls
+ * it first (grpc-js keeps one registry per process).
+ */
+export function registerBalancer(): void {
+  if (registered) return;
+  experimental.registerLoadBalancerType(BALANCER_NAME, Balancer, BalancerConfig);
+  registered = true;
+}

@@ -60,7 +60,6 @@ function forgetPendingSoon(connection: Connection): void {
  */
 export class Connection {
   readonly id = ++lastId;
-  role: ConnectionStats["role"] = "serving";
   state: State = State.IDLE;
   /** The state before the last change. */
   previousState: State = State.IDLE;
@@ -162,6 +161,8 @@ export class Connection {
     resolutionNote: string,
     /** Called after each state change of this connection. */
     private readonly changed: (connection: Connection) => void,
+    /** A replacement connects while the connection it replaces serves, until {@link promote}d. */
+    private role: ConnectionStats["role"] = "serving",
   ) {
     const id = this.id;
     const helper = experimental.createChildChannelControlHelper(parent, {
@@ -196,6 +197,16 @@ export class Connection {
   /** Takes new addresses (pickFirst) or options; keeps the connection if its address remains. */
   update(endpoint: Endpoint, options: ChannelOptions): void {
     this.leaf.updateEndpoint(endpoint, options);
+  }
+
+  /** A replacement that is ready takes calls now. */
+  promote(): void {
+    this.role = "serving";
+  }
+
+  /** Whether it was drained: it takes no calls, and closes once its calls end. */
+  get isDraining(): boolean {
+    return this.role === "draining";
   }
 
   /** Stops taking calls; closes once the calls on it end. */

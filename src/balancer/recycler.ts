@@ -20,7 +20,7 @@ export const systemClock: Clock = {
  * is tracked from the moment it is ready; it is due at that moment plus the
  * max age, ±10%. When one is due, `recycle(id)` is called, and no other is
  * until the balancer calls {@link finished}: the new connection is ready and
- * the old one draining, or the attempt failed and was {@link postpone}d.
+ * the old one draining, or the attempt {@link failed}.
  */
 export class Recycler<Id> {
   private readonly due = new Map<Id, number>();
@@ -47,9 +47,10 @@ export class Recycler<Id> {
     this.arm();
   }
 
-  /** A replacement could not be made: try this connection again after `delayMs`. */
-  postpone(id: Id, delayMs: number): void {
+  /** The recycle in progress could not make a replacement: try this connection again after `delayMs`. */
+  failed(id: Id, delayMs: number): void {
     this.due.set(id, this.clock.now() + delayMs);
+    this.finished();
   }
 
   /** The recycle in progress is over; the next due one may start. */

@@ -1,21 +1,22 @@
 import type { Channel, ChannelInterface, experimental, connectivityState as State } from "@grpc/grpc-js";
 import type { ConnectionStats } from "../balancer/connection.js";
-import { statsOf } from "../balancer/registry.js";
+import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { ClientClosedError } from "../errors.js";
-import { PooledCall } from "./replaying-call.js";
+import { ReplayingCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 
 /**
- * A client's channel: the pool of connections its strategy keeps, behind
+ * A client's channel: one grpc-js channel whose load-balancing policy is the
+ * client's strategy (`pool(n)`: n connections per resolved address), behind
  * grpc-js's `Channel` interface, so it also plugs into nice-grpc's
  * `createClient` and into a grpc-js client as `channelOverride`.
  *
  * Its calls send refused streams again (see the README's "Zero-loss
  * rotation"), and calls that `close()` ends before they were sent end with
- * CANCELLED. Make one with `createChannel(target, strategy)`.
+ * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
  */
-export class ChannelPool implements ChannelInterface {
+export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
 
@@ -23,7 +24,7 @@ export class ChannelPool implements ChannelInterface {
   constructor(
     private readonly target: string,
     private readonly channel: Channel,
-    private readonly poolId: number,
+    private readonly board: ConnectionBoard,
   ) {}
 
   /** True once {@link close} was called. */
@@ -37,7 +38,7 @@ export class ChannelPool implements ChannelInterface {
 
   createCall(...args: CreateCallArgs): experimental.CallStream {
     if (this.isClosed) throw new ClientClosedError(this.target);
-    return new PooledCall(this, args);
+    return new ReplayingCall(this, args);
   }
 
   /** @internal One bare attempt of a call, on grpc-js's channel. */
@@ -91,6 +92,12 @@ export class ChannelPool implements ChannelInterface {
    * age, finishing their calls) and a replacement being connected are listed too.
    */
   stats(): ConnectionStats[] {
-    return statsOf(this.poolId);
+    return this.board.stats();
   }
 }
+
+/**
+ * @deprecated The former name of {@link BalancedChannel} (it is one grpc-js
+ * channel, not a pool of channels); kept because earlier READMEs named it.
+ */
+export type ChannelPool = BalancedChannel;

@@ -1,6 +1,7 @@
 import { Channel, experimental } from "@grpc/grpc-js";
-import { BALANCER_NAME } from "../balancer/balancer.js";
-import { newPoolId } from "../balancer/registry.js";
+import { registerBalancer } from "../balancer/balancer.js";
+import { BALANCER_NAME } from "../balancer/balancer-config.js";
+import { ConnectionBoard } from "../balancer/connection-board.js";
 import {
   type ChannelSettings,
   type ResolvedChannelSettings,
@@ -8,38 +9,50 @@ import {
   resolveStrategy,
 } from "../client-options.js";
 import { pickFirst, type Strategy } from "../strategy.js";
-import { ChannelPool } from "./balanced-channel.js";
+import { BalancedChannel } from "./balanced-channel.js";
 
 /**
- * Opens a channel that spreads calls the strategy's way and returns it as a
- * {@link ChannelPool}: one grpc-js channel whose load-balancing policy holds
- * every connection of the strategy (`pool(n)`: n per resolved address).
- * Connections open on the first call.
+ * Opens a {@link BalancedChannel}: one grpc-js channel whose load-balancing
+ * policy holds every connection of the strategy (`pool(n)`: n per resolved
+ * address). Connections open on the first call.
  *
  * @param target a grpc-js target, checked now (see the README's target forms).
  * @param strategy how calls spread over servers. @default pickFirst()
  */
-export function createChannel(
+export function createBalancedChannel(
   target: string,
   strategy: Strategy = pickFirst(),
   settings: ChannelSettings = {},
-): ChannelPool {
+): BalancedChannel {
   return openChannel(resolveChannelSettings(target, resolveStrategy({ strategy }), settings));
 }
 
-/** @internal A channel for settings already checked. */
-export function openChannel(settings: ResolvedChannelSettings): ChannelPool {
-  const poolId = newPoolId();
-  const balancer = { [BALANCER_NAME]: { ...settings.balancer, poolId } };
+/**
+ * @deprecated The former name of {@link createBalancedChannel} (nice-grpc's
+ * `createChannel` takes other arguments); kept because earlier READMEs named it.
+ */
+export const createChannel = createBalancedChannel;
+
+/**
+ * @internal
+ * A channel for settings already checked. Settings go down one way: the
+ * strategy as the policy's config (in the service config, as grpc-js wants
+ * it), the board the policy reports its connections to as a channel option.
+ */
+export function openChannel(settings: ResolvedChannelSettings): BalancedChannel {
+  registerBalancer();
+  const balancer = { [BALANCER_NAME]: settings.balancer };
   const policy = settings.outlierDetection
     ? { outlier_detection: { ...settings.outlierDetection, child_policy: [balancer] } }
     : balancer;
   // grpc-js would fall back to pick_first, silently, on a config it cannot parse.
   experimental.parseLoadBalancingConfig(policy);
   const serviceConfig = JSON.stringify({ ...settings.serviceConfig, loadBalancingConfig: [policy] });
+  const board = new ConnectionBoard();
   const channel = new Channel(settings.target, settings.credentials, {
     ...settings.channelOptions,
+    ...board.asChannelOption(),
     "grpc.service_config": serviceConfig,
   });
-  return new ChannelPool(settings.target, channel, poolId);
+  return new BalancedChannel(settings.target, channel, board);
 }

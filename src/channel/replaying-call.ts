@@ -1,4 +1,4 @@
-import type { ChannelInterface, experimental, Metadata, status as Status } from "@grpc/grpc-js";
+import type { ChannelInterface, experimental, Metadata, status as Status, StatusObject } from "@grpc/grpc-js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon, statusAfterClose } from "./refused-stream.js";
 
@@ -7,44 +7,48 @@ type Listener = Parameters<CallStream["start"]>[1];
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
 
-/** @internal The pool a call belongs to, as the call sees it. */
-export interface CallPool {
+/** @internal The channel a call belongs to, as the call sees it. */
+export interface AttemptSource {
   readonly closed: boolean;
-  /** Starts one attempt of the call on a fresh pick. */
+  /** Starts one attempt of the call on a fresh pick: a bare grpc-js call. */
   attempt(...args: CreateCallArgs): CallStream;
   /** Called when a refused stream is sent again. */
   replayed(): void;
 }
 
-interface SentMessage {
+interface KeptMessage {
   message: Buffer;
   flags: number | undefined;
 }
 
 /**
  * @internal
- * A call of a ChannelPool.
+ * A call that sends a refused stream again: the one owner of that mechanism,
+ * for every kind of call (the engine's four, and calls made on the channel
+ * by nice-grpc's or grpc-js's own clients).
  *
- * **Refused streams are sent again, for any method** (see refused-stream.ts):
- * the call keeps what it sent, up to a byte limit, and if the server refused
- * the stream unprocessed, starts again on a fresh pick, sending it all again
- * in order. It cannot duplicate a non-idempotent call: every other failure,
- * which the server may have processed, is reported as it is, and retrying
- * those is left to the retry settings, which retry only idempotent methods or
- * on request. Calls that `close()` ended before they were sent end with
- * CANCELLED.
+ * It keeps what the caller sent, up to {@link REFUSED_STREAM_REPLAY}'s byte
+ * cap, and if the server refused the stream unprocessed (see
+ * refused-stream.ts), starts again on a fresh pick and sends it all again in
+ * order. Once anything of the response arrived it keeps nothing: the server
+ * processed the call, and every later failure is reported as it is, so a
+ * non-idempotent call is never duplicated. Calls that `close()` ended before
+ * they were sent end with CANCELLED.
+ *
+ * It is its own listener on each attempt (no closure per event), and a call
+ * with one request keeps one message: the engine's unary path costs this
+ * object and two small arrays.
  */
-export class PooledCall implements CallStream {
+export class ReplayingCall implements CallStream {
   private call: CallStream | undefined;
+  private listener: Listener | undefined;
+  private metadata: Metadata | undefined;
   private credentials: Parameters<CallStream["setCredentials"]>[0] | undefined;
   private cancelled: { code: Status; details: string } | undefined;
   private responded = false;
-  private metadata: Metadata | undefined;
-  private listener: Listener | undefined;
-  /** The messages sent so far, for a replay (with their flags); undefined once a replay is impossible. */
-  private sent: Buffer[] | undefined = [];
-  private sentFlags: (number | undefined)[] = [];
-  private sentBytes = 0;
+  /** What was sent so far, for a replay; undefined once a replay is impossible. */
+  private kept: KeptMessage[] | undefined = [];
+  private keptBytes = 0;
   /**
    * The caller's callbacks for its writes in flight, in order (grpc-js
    * completes writes in order). Across a replay they fire once the messages
@@ -57,10 +61,10 @@ export class PooledCall implements CallStream {
   private readRequested = false;
   private replays = 0;
   /** During a replay: messages still to send, in order; the caller's new ones join the end. */
-  private replayQueue: SentMessage[] | undefined;
+  private replayQueue: KeptMessage[] | undefined;
 
   constructor(
-    private readonly pool: CallPool,
+    private readonly source: AttemptSource,
     private readonly args: CreateCallArgs,
   ) {}
 
@@ -75,51 +79,60 @@ export class PooledCall implements CallStream {
     this.startAttempt(metadata);
   }
 
+  // --- The attempt's listener ---------------------------------------------
+
+  onReceiveMetadata(metadata: Metadata): void {
+    this.responded = true;
+    this.kept = undefined;
+    this.listener!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: Buffer): void {
+    this.responded = true;
+    this.kept = undefined;
+    this.listener!.onReceiveMessage(message);
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    const { closed } = this.source;
+    if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, this.replays)) {
+      replaySoon(() => this.replay());
+      return;
+    }
+    this.kept = undefined;
+    this.listener!.onReceiveStatus(statusAfterClose(status, this.responded, closed));
+  }
+
+  // --- Attempts -------------------------------------------------------------
+
   private startAttempt(metadata: Metadata): void {
-    const call = this.pool.attempt(...this.args);
+    const call = this.source.attempt(...this.args);
     this.call = call;
     this.written = () => {
       if (this.call !== call || this.replayQueue) return;
       this.writeCallbacks.shift()?.();
     };
     if (this.credentials) call.setCredentials(this.credentials);
-    const listener = this.listener!;
-    call.start(metadata, {
-      onReceiveMetadata: (received) => {
-        this.responded = true;
-        this.sent = undefined;
-        listener.onReceiveMetadata(received);
-      },
-      onReceiveMessage: (message) => {
-        this.responded = true;
-        this.sent = undefined;
-        listener.onReceiveMessage(message);
-      },
-      onReceiveStatus: (status) => {
-        if (
-          this.cancelled === undefined &&
-          this.sent &&
-          mayReplay(status, this.responded, this.pool.closed, this.replays)
-        ) {
-          replaySoon(() => this.replay());
-          return;
-        }
-        this.sent = undefined;
-        listener.onReceiveStatus(statusAfterClose(status, this.responded, this.pool.closed));
-      },
-    });
+    call.start(metadata, this);
   }
 
   private replay(): void {
+    if (this.cancelled) {
+      // Cancelled while the replay waited for its turn: the caller still gets its one status.
+      const { code, details } = this.cancelled;
+      this.kept = undefined;
+      this.listener!.onReceiveStatus({ code, details, metadata: this.metadata!.clone() });
+      return;
+    }
     this.replays++;
-    this.pool.replayed();
+    this.source.replayed();
     this.startAttempt(this.metadata!.clone());
     const call = this.call!;
     if (this.readRequested) call.startRead();
     // grpc-js holds one outgoing message until the stream is up and expects the
     // next only after the last one's write callback: send the kept messages one
     // by one, in order, then the half-close if the caller already sent it.
-    this.replayQueue = this.sent!.map((message, i) => ({ message, flags: this.sentFlags[i] }));
+    this.replayQueue = [...this.kept!];
     const next = () => {
       if (this.call !== call) return; // a newer attempt took over
       const item = this.replayQueue!.shift();
@@ -140,6 +153,8 @@ export class PooledCall implements CallStream {
     return this.call;
   }
 
+  // --- grpc-js's call interface, for the caller -----------------------------
+
   cancelWithStatus(code: Status, details: string): void {
     this.cancelled ??= { code, details };
     this.call?.cancelWithStatus(code, details);
@@ -149,17 +164,17 @@ export class PooledCall implements CallStream {
   }
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
     const call = this.started("sendMessage");
-    if (this.sent) {
-      this.sentBytes += message.length;
-      if (this.sentBytes > REFUSED_STREAM_REPLAY.maxBufferedBytes) {
-        this.sent = undefined; // too much to keep: this call will not be replayed
+    const item = { message, flags: context.flags };
+    if (this.kept) {
+      this.keptBytes += message.length;
+      if (this.keptBytes > REFUSED_STREAM_REPLAY.maxBufferedBytes) {
+        this.kept = undefined; // too much to keep: this call will not be replayed
       } else {
-        this.sent.push(message);
-        this.sentFlags.push(context.flags);
+        this.kept.push(item);
       }
     }
     this.writeCallbacks.push(context.callback);
-    if (this.replayQueue) this.replayQueue.push({ message, flags: context.flags });
+    if (this.replayQueue) this.replayQueue.push(item);
     else call.sendMessageWithContext({ flags: context.flags, callback: this.written }, message);
   }
   startRead(): void {

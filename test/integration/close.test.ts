@@ -80,7 +80,7 @@ describe.each(strategies(3))("close() with %s", (_name, strategy) => {
   });
 });
 
-describe("the client's channel (ChannelPool)", () => {
+describe("the client's channel (BalancedChannel)", () => {
   test("close() closes every connection of the pool", async () => {
     // Through an L4 proxy, which sees each TCP connection open and close.
     const proxy = await startTcpProxy([fast.address]);

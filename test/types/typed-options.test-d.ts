@@ -1,7 +1,7 @@
 // Compile-time checks of the public types, run by vitest's type checker
 // (`npm test` runs it as the "types" project): a wrong type fails a test.
 import {
-  type ChannelPool,
+  type BalancedChannel,
   type ClientError,
   type ClientOptions,
   type ConnectionStats,
@@ -22,7 +22,7 @@ describe("generated clients", () => {
     expectTypeOf(client).toEqualTypeOf<GreeterSdkClient>();
     expectTypeOf(client.sayHello).parameter(0).toEqualTypeOf<{ name?: string }>();
     expectTypeOf(client.sayHello).returns.toEqualTypeOf<Promise<HelloReply>>();
-    expectTypeOf(client.$channel).toEqualTypeOf<ChannelPool>();
+    expectTypeOf(client.$channel).toEqualTypeOf<BalancedChannel>();
     expectTypeOf(client.$channel.stats()).toEqualTypeOf<ConnectionStats[]>();
     // @ts-expect-error name is a string
     client.sayHello({ name: 1 });

@@ -1,24 +1,26 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { experimental, connectivityState as State } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { BALANCER_NAME } from "../../src/balancer/balancer.js";
-import { statsOf } from "../../src/balancer/registry.js";
+import { registerBalancer } from "../../src/balancer/balancer.js";
+import { BALANCER_NAME } from "../../src/balancer/balancer-config.js";
+import { ConnectionBoard } from "../../src/balancer/connection-board.js";
 import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
 
 // The SDK's load-balancing policy, driven as grpc-js drives it (through its
 // public load-balancer API), over subchannels whose states the test sets.
 
-let poolId = 1_000;
+registerBalancer();
 
 function balancer(settings: { mode: string; size?: number; pick?: string; maxConnectionAgeMs?: number }) {
   const helper = new FakeHelper();
   const handler = new experimental.ChildLoadBalancerHandler(helper);
-  const id = ++poolId;
+  const board = new ConnectionBoard();
   const config = experimental.parseLoadBalancingConfig({
-    [BALANCER_NAME]: { size: 1, pick: "p2c", ...settings, poolId: id },
+    [BALANCER_NAME]: { size: 1, pick: "p2c", ...settings },
   });
-  const update = (...addresses: string[]) => handler.updateAddressList(endpoints(...addresses), config, {}, "");
-  return { helper, handler, update, stats: () => statsOf(id) };
+  const update = (...addresses: string[]) =>
+    handler.updateAddressList(endpoints(...addresses), config, board.asChannelOption(), "");
+  return { helper, handler, update, stats: () => board.stats() };
 }
 
 const ready = (subchannels: FakeSubchannel[]) => {

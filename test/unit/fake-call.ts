@@ -1,4 +1,5 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
+import { ReplayingCall } from "../../src/channel/replaying-call.js";
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;
@@ -73,14 +74,19 @@ export class FakeCall {
   }
 }
 
-/** A channel (ChannelPool as the engine and PooledCall see it) that hands out FakeCalls. */
+/**
+ * A channel as the engine sees it, over fake grpc-js calls: as BalancedChannel
+ * does, `createCall` gives the SDK's real ReplayingCall, whose attempts are
+ * the FakeCalls (`calls`, `last`) that `attempt` hands out, as grpc-js's
+ * channel would. So every call kind meets the real replay mechanism.
+ */
 export class FakeChannel {
   closed = false;
   replays = 0;
   readonly calls: FakeCall[] = [];
 
-  createCall(method: string, deadline: Date | number): FakeCall {
-    return this.attempt(method, deadline);
+  createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): ReplayingCall {
+    return new ReplayingCall(this as never, [method, deadline, host, parent, flags]);
   }
   attempt(method: string, deadline: Date | number): FakeCall {
     if (this.closed) throw new Error("closed");

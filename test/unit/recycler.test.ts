@@ -92,8 +92,7 @@ describe("Recycler", () => {
     const { clock, recycled, recycler } = setup();
     recycler.track("a");
     clock.advance(1_000);
-    recycler.postpone("a", 250);
-    recycler.finished();
+    recycler.failed("a", 250);
     clock.advance(1_249);
     expect(recycled).toHaveLength(1);
     clock.advance(1_250);

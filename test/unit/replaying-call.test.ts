@@ -1,15 +1,15 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { PooledCall } from "../../src/channel/replaying-call.js";
+import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
 import { FakeChannel, nextTurn } from "./fake-call.js";
 
-// A ChannelPool's call against a fake pool: each attempt is a FakeCall whose
+// A BalancedChannel's call against a fake channel: each attempt is a FakeCall whose
 // write callbacks (grpc-js's flow control) the test releases.
 
 function setup() {
   const pool = new FakeChannel();
-  const call = new PooledCall(pool as never, ["/routeguide.RouteGuide/RouteChat", Infinity, null, null, 0]);
+  const call = new ReplayingCall(pool as never, ["/routeguide.RouteGuide/RouteChat", Infinity, null, null, 0]);
   const statuses: StatusObject[] = [];
   const messages: Buffer[] = [];
   call.start(new Metadata(), {
@@ -148,7 +148,7 @@ describe("close", () => {
 
   test("a call cancelled before it started reports its status without an attempt", async () => {
     const pool = new FakeChannel();
-    const call = new PooledCall(pool as never, ["/x", Infinity, null, null, 0]);
+    const call = new ReplayingCall(pool as never, ["/x", Infinity, null, null, 0]);
     call.cancelWithStatus(status.CANCELLED, "never mind");
     const statuses: StatusObject[] = [];
     call.start(new Metadata(), {

@@ -1,0 +1,52 @@
+import type { experimental } from "@grpc/grpc-js";
+import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyKind } from "../strategy.js";
+
+/** The name of the SDK's load-balancing policy in a grpc-js service config. */
+export const BALANCER_NAME = "balanced_grpc";
+
+/** @internal The load-balancing policy a channel runs: the strategy, and how it recycles. */
+export interface BalancerSettings {
+  mode: StrategyKind;
+  /** Connections per resolved address (1 unless `pool`). */
+  size: number;
+  pick: PickPolicy;
+  /** Client-side max connection age, ms, or undefined to keep connections. */
+  maxConnectionAgeMs: number | undefined;
+}
+
+/**
+ * @internal
+ * The policy's config, as grpc-js parses it from the service config. The
+ * client's options were checked already; this check is grpc-js's contract
+ * (a config it cannot parse would fall back to pick_first), and names the
+ * field that is wrong.
+ */
+export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
+  constructor(readonly settings: BalancerSettings) {}
+
+  getLoadBalancerName(): string {
+    return BALANCER_NAME;
+  }
+
+  toJsonObject(): object {
+    return { [BALANCER_NAME]: this.settings };
+  }
+
+  static createFromJson(json: unknown): BalancerConfig {
+    const { mode, size, pick, maxConnectionAgeMs } = (json ?? {}) as Record<string, unknown>;
+    const bad = (field: string, value: unknown, expected: string) =>
+      new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
+    if (!STRATEGY_KINDS.includes(mode as StrategyKind)) throw bad("mode", mode, STRATEGY_KINDS.join(" | "));
+    if (!Number.isInteger(size) || (size as number) < 1) throw bad("size", size, "an integer ≥ 1");
+    if (!PICK_POLICIES.includes(pick as PickPolicy)) throw bad("pick", pick, PICK_POLICIES.join(" | "));
+    if (maxConnectionAgeMs !== undefined && !(typeof maxConnectionAgeMs === "number" && maxConnectionAgeMs > 0)) {
+      throw bad("maxConnectionAgeMs", maxConnectionAgeMs, "a number of ms > 0, or no field");
+    }
+    return new BalancerConfig({
+      mode: mode as StrategyKind,
+      size: size as number,
+      pick: pick as PickPolicy,
+      maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
+    });
+  }
+}

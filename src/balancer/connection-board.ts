@@ -1,0 +1,49 @@
+import { type ChannelOptions, experimental } from "@grpc/grpc-js";
+import type { ConnectionStats } from "./connection.js";
+
+/** What a board asks of the balancer that reports to it. */
+export interface ConnectionSource {
+  stats(): ConnectionStats[];
+}
+
+/**
+ * @internal
+ * Where a channel's balancer reports its connections, and where the channel
+ * reads them. grpc-js builds a load-balancing policy itself, from a JSON
+ * config; the one object it hands the policy besides is the channel's
+ * options. So the channel puts its board there, under a key grpc-js keeps
+ * from subchannels ({@link BOARD_OPTION}): the one seam between the two,
+ * with no id and no global map.
+ */
+export class ConnectionBoard {
+  private source: ConnectionSource | undefined;
+
+  /** The balancer now serving the channel (grpc-js may replace it on a new config). */
+  attach(source: ConnectionSource): void {
+    this.source = source;
+  }
+
+  /** A balancer going away. */
+  detach(source: ConnectionSource): void {
+    if (this.source === source) this.source = undefined;
+  }
+
+  /** Connections of the channel, or none before its first resolution. */
+  stats(): ConnectionStats[] {
+    return this.source?.stats() ?? [];
+  }
+
+  /** The channel option that carries this board to the balancer. */
+  asChannelOption(): ChannelOptions {
+    return { [BOARD_OPTION]: this };
+  }
+
+  /** The board in a balancer's channel options, if any. */
+  static of(options: ChannelOptions): ConnectionBoard | undefined {
+    const board = options[BOARD_OPTION];
+    return board instanceof ConnectionBoard ? board : undefined;
+  }
+}
+
+/** Options under this prefix reach the balancer but not subchannels (nor their identity). */
+const BOARD_OPTION = `${experimental.SUBCHANNEL_ARGS_EXCLUDE_KEY_PREFIX}.balanced_grpc.board`;

@@ -1,0 +1,116 @@
+import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
+import { ClientError } from "nice-grpc-common";
+import { abortReason } from "./abort.js";
+import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
+import { absoluteDeadline } from "./deadline.js";
+import { incomingMetadata, outgoingMetadata } from "./metadata.js";
+
+/** What a call's attempt is cancelled with when the caller ends it. */
+const CANCELLED_DETAILS = "Cancelled on client";
+
+/**
+ * @internal
+ * One call's life, the same for every kind of call: written once here.
+ *
+ * - The deadline is absolute, computed once: every attempt gets the time left
+ *   (grpc-js sends it as `grpc-timeout`), and a wait between attempts that
+ *   would end past it ends the call at the deadline instead.
+ * - `signal`: an abort cancels the attempt (or the wait) and ends the call
+ *   with the signal's reason, as nice-grpc does. Without a signal, no listener.
+ * - `onHeader` / `onTrailer` are called for every attempt that receives them,
+ *   as with nice-grpc's retry middleware: the last call is the final attempt's.
+ * - The call ends once: `end` is called with undefined (success) or the error,
+ *   and nothing of the call runs after.
+ */
+export class CallLifecycle {
+  readonly deadline: number;
+  private attempt: CallStream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private abortListener: (() => void) | undefined;
+  private over = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: EngineCallOptions,
+    private readonly end: (error: unknown) => void,
+  ) {
+    this.deadline = absoluteDeadline(options.deadline);
+  }
+
+  /** Starts watching the signal; false (the call then ended with the abort reason) if it was aborted already. */
+  begin(): boolean {
+    const { signal } = this.options;
+    if (!signal) return true;
+    if (signal.aborted) {
+      this.finish(abortReason(signal));
+      return false;
+    }
+    this.abortListener = () => this.cancel(abortReason(signal));
+    signal.addEventListener("abort", this.abortListener);
+    return true;
+  }
+
+  /** Whether the call is over. */
+  get ended(): boolean {
+    return this.over;
+  }
+
+  /**
+   * Starts an attempt on the channel with the call's deadline and metadata;
+   * undefined if the channel refused (a closed client): the call then ended.
+   */
+  open(channel: CallChannel, listener: CallListener): CallStream | undefined {
+    try {
+      const call = channel.createCall(this.path, this.deadline, null, null, 0);
+      this.attempt = call;
+      call.start(outgoingMetadata(this.options.metadata, this.options.waitForReady), listener);
+      return call;
+    } catch (error) {
+      this.finish(error); // e.g. ClientClosedError
+      return undefined;
+    }
+  }
+
+  header(metadata: GrpcMetadata): void {
+    this.options.onHeader?.(incomingMetadata(metadata));
+  }
+
+  trailer(metadata: GrpcMetadata): void {
+    this.options.onTrailer?.(incomingMetadata(metadata));
+  }
+
+  /** Waits `delayMs` (or until the deadline, which then ends the call) and runs `next`. */
+  after(delayMs: number, next: () => void): void {
+    const left = this.deadline - Date.now();
+    if (delayMs >= left) {
+      this.timer = setTimeout(
+        () => this.finish(new ClientError(this.path, Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
+        Math.max(0, left),
+      );
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.over) next();
+    }, delayMs);
+  }
+
+  /**
+   * The caller ends the call (abort, a request iterable that threw, leaving
+   * a response stream early): the attempt is cancelled, the call ends with `error`.
+   */
+  cancel(error: unknown, code: Status = Status.CANCELLED, details = CANCELLED_DETAILS): void {
+    if (this.over) return;
+    this.attempt?.cancelWithStatus(code, details);
+    this.finish(error);
+  }
+
+  /** Ends the call, once: `error` undefined for success. */
+  finish(error: unknown): void {
+    if (this.over) return;
+    this.over = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.abortListener) this.options.signal!.removeEventListener("abort", this.abortListener);
+    this.end(error);
+  }
+}

@@ -1,0 +1,19 @@
+import type { experimental } from "@grpc/grpc-js";
+import type { CallOptions } from "nice-grpc-common";
+import type { SdkCallOptions } from "./call-options.js";
+
+/** @internal grpc-js's call, as the engine drives it. */
+export type CallStream = experimental.CallStream;
+
+/** @internal grpc-js's listener of a call's events; each call class of the engine is one. */
+export type CallListener = Parameters<CallStream["start"]>[1];
+
+/** @internal What a call is made on: a BalancedChannel, or a fake in unit tests. */
+export interface CallChannel {
+  readonly closed: boolean;
+  /** A call that sends a refused stream again by itself (see channel/replaying-call.ts). */
+  createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): CallStream;
+}
+
+/** @internal Options of one call, defaults applied. */
+export type EngineCallOptions = CallOptions & SdkCallOptions;
