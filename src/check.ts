@@ -57,3 +57,11 @@ export function checkObject(option: string, value: unknown, expected: string): R
   }
   return value as Record<string, unknown>;
 }
+
+/** A finite number from 0 to `max` (a ratio, a rate). */
+export function checkFraction(option: string, value: unknown, max: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new InvalidOptionError(option, value, `expected a number from 0 to ${max}`);
+  }
+  return value;
+}

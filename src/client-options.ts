@@ -2,14 +2,17 @@ import { type ChannelCredentials, type ChannelOptions, credentials as grpcCreden
 import type { CallOptions, ClientMiddleware, CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
 import type { Status } from "nice-grpc-common";
 import type { BalancerSettings } from "./balancer/balancer-config.js";
-import type { RetryOptions, SdkCallOptions } from "./call/call-options.js";
-import { checkCount, checkDuration, checkInteger, checkObject, checkOneOf } from "./check.js";
+import type { HedgingOptions, RetryOptions, SdkCallOptions } from "./call/call-options.js";
+import { checkCount, checkDuration, checkFraction, checkInteger, checkObject, checkOneOf } from "./check.js";
 import {
   DEFAULT_CHANNEL_OPTIONS,
+  DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_PICK,
   DEFAULT_RETRY,
+  DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
   MAX_POOL_SIZE,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
@@ -64,6 +67,53 @@ export interface ChannelSettings {
    * @default false
    */
   outlierDetection?: boolean | OutlierDetectionSettings;
+  /**
+   * Take a backend whose calls keep failing out of the picks for a short,
+   * growing time, then probe it with one call (Finagle's failure accrual):
+   * a backend that answers UNAVAILABLE at once would otherwise draw calls as
+   * the fastest, least busy one. Failures that the server causes count
+   * (UNAVAILABLE, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED, UNIMPLEMENTED,
+   * DATA_LOSS); the caller's (CANCELLED, DEADLINE_EXCEEDED) and application
+   * answers (NOT_FOUND, …) do not. `true` uses every default of
+   * {@link FailureAccrualSettings}; `false` turns the ejection off (recent
+   * failures still weigh in p2c's cost). Lighter than `outlierDetection`,
+   * which judges backends by their failure rate every interval.
+   * @default true
+   */
+  failureAccrual?: boolean | FailureAccrualSettings;
+}
+
+/** Failure accrual; see {@link ChannelSettings.failureAccrual}. */
+export interface FailureAccrualSettings {
+  /**
+   * Failures in a row that take a backend out.
+   * @default 5
+   */
+  consecutiveFailures?: number;
+  /**
+   * How long a backend is out the first time, ms; each time in a row doubles it (±10%).
+   * @default 1000
+   */
+  baseEjectionMs?: number;
+  /**
+   * Longest time out, ms.
+   * @default 30000
+   */
+  maxEjectionMs?: number;
+}
+
+/** The client's retry budget; see `ClientOptions.retryBudget`. */
+export interface RetryBudgetSettings {
+  /**
+   * Retries may add this fraction of the client's calls (over the last 10 s).
+   * @default 0.2
+   */
+  ratio?: number;
+  /**
+   * And this many retries per second besides, so a client making few calls still retries.
+   * @default 10
+   */
+  minPerSecond?: number;
 }
 
 /** Client keepalive pings; see {@link ChannelSettings.keepalive}. */
@@ -201,6 +251,25 @@ export type ClientOptions<Service extends CompatServiceDefinition = CompatServic
      * @default { retryBaseDelayMs: 50, retryMaxDelayMs: 2000, retryMaxAttempts: 3 }
      */
     retry?: RetrySettings | false;
+    /**
+     * At most how many retries the client makes, over all its calls, or
+     * `false` for no limit: retries may add `ratio` of the calls of the last
+     * 10 s plus `minPerSecond` (Finagle's retry budget). In an outage the
+     * servers then see about the calls plus the budget, not every call 4
+     * times. A retry the budget refuses fails with its attempt's error.
+     * Refused-stream replays (never processed) are not retries and do not count.
+     * @default { ratio: 0.2, minPerSecond: 10 }
+     */
+    retryBudget?: RetryBudgetSettings | false;
+    /**
+     * Hedged calls for the client's idempotent methods (`NO_SIDE_EFFECTS` or
+     * `IDEMPOTENT`; others when a call says `hedge: true`): a call still
+     * unanswered after the delay sends a second attempt to another backend,
+     * the first answer wins. `true` uses every default of {@link HedgingOptions}.
+     * Unary calls hedge; streams do not.
+     * @default false
+     */
+    hedging?: boolean | HedgingOptions;
   };
 
 /** @internal Everything a channel is made of, checked and with every default applied. */
@@ -225,6 +294,19 @@ export interface ResolvedRetrySettings {
   retryableStatuses: readonly Status[];
 }
 
+/** @internal The retry budget of a client with every default applied. */
+export interface ResolvedRetryBudget {
+  ratio: number;
+  minPerSecond: number;
+}
+
+/** @internal Hedging settings with every default applied. */
+export interface ResolvedHedging {
+  delayMs: number | "auto";
+  maxAttempts: number;
+  budget: number;
+}
+
 /** @internal A client's options, checked, with every default applied. */
 export interface ResolvedClientSettings {
   channel: ResolvedChannelSettings;
@@ -233,6 +315,8 @@ export interface ResolvedClientSettings {
   /** Per method name, and `"*"`. */
   defaultCallOptions: Readonly<Record<string, CallOptions & SdkCallOptions>>;
   retry: ResolvedRetrySettings | false;
+  retryBudget: ResolvedRetryBudget | false;
+  hedging: ResolvedHedging | false;
 }
 
 /**
@@ -251,6 +335,8 @@ export function resolveClientOptions(options: unknown): ResolvedClientSettings {
       "expected an object of call options by method name",
     ) ?? {}) as ResolvedClientSettings["defaultCallOptions"],
     retry: resolveRetry(o.retry),
+    retryBudget: resolveRetryBudget(o.retryBudget),
+    hedging: o.hedging === undefined || o.hedging === false ? false : resolveHedging("hedging", o.hedging),
   };
 
   function fail(): never {
@@ -283,6 +369,7 @@ export function resolveChannelSettings(
       pick: strategy.kind === "pool" ? strategy.pick : "roundRobin",
       maxConnectionAgeMs:
         maxAge === undefined ? undefined : checkDuration("maxConnectionAge", maxAge, MIN_CLIENT_MAX_CONNECTION_AGE_MS),
+      failureAccrual: resolveFailureAccrual(settings.failureAccrual),
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
   };
@@ -410,5 +497,67 @@ function resolveRetry(retry: unknown): ResolvedRetrySettings | false {
     retryMaxDelayMs: checkDuration("retry.retryMaxDelayMs", given.retryMaxDelayMs ?? DEFAULT_RETRY.retryMaxDelayMs),
     retryMaxAttempts: checkCount("retry.retryMaxAttempts", given.retryMaxAttempts ?? DEFAULT_RETRY.retryMaxAttempts),
     retryableStatuses: statuses,
+  };
+}
+
+function resolveFailureAccrual(value: unknown): BalancerSettings["failureAccrual"] {
+  if (value === false) return false;
+  const given =
+    value === undefined || value === true
+      ? {}
+      : (checkObject(
+          "failureAccrual",
+          value,
+          "expected true, false or { consecutiveFailures, baseEjectionMs, maxEjectionMs }",
+        ) ?? {});
+  const d = DEFAULT_FAILURE_ACCRUAL;
+  const resolved = {
+    consecutiveFailures: checkInteger(
+      "failureAccrual.consecutiveFailures",
+      given.consecutiveFailures ?? d.consecutiveFailures,
+      1,
+      1_000_000,
+    ),
+    baseEjectionMs: checkDuration("failureAccrual.baseEjectionMs", given.baseEjectionMs ?? d.baseEjectionMs, 1),
+    maxEjectionMs: checkDuration("failureAccrual.maxEjectionMs", given.maxEjectionMs ?? d.maxEjectionMs, 1),
+  };
+  if (resolved.maxEjectionMs < resolved.baseEjectionMs) {
+    throw new InvalidOptionError(
+      "failureAccrual.maxEjectionMs",
+      resolved.maxEjectionMs,
+      "expected at least baseEjectionMs",
+    );
+  }
+  return resolved;
+}
+
+function resolveRetryBudget(value: unknown): ResolvedRetryBudget | false {
+  if (value === false) return false;
+  const given = checkObject("retryBudget", value, "expected { ratio, minPerSecond } or false") ?? {};
+  return {
+    ratio: checkFraction("retryBudget.ratio", given.ratio ?? DEFAULT_RETRY_BUDGET.ratio, 1000),
+    minPerSecond: checkFraction(
+      "retryBudget.minPerSecond",
+      given.minPerSecond ?? DEFAULT_RETRY_BUDGET.minPerSecond,
+      1e6,
+    ),
+  };
+}
+
+/** @internal Hedging settings from the client's `hedging` or a call's `hedge` (`true` or settings), over `base`. */
+export function resolveHedging(
+  option: string,
+  value: unknown,
+  base: ResolvedHedging = DEFAULT_HEDGING,
+): ResolvedHedging {
+  const given =
+    value === true
+      ? {}
+      : (checkObject(option, value, "expected true, false or { delayMs, maxAttempts, budget }") ?? {});
+  const delayMs = given.delayMs ?? base.delayMs;
+  return {
+    delayMs: delayMs === "auto" ? "auto" : checkDuration(`${option}.delayMs`, delayMs),
+    maxAttempts: checkInteger(`${option}.maxAttempts`, given.maxAttempts ?? base.maxAttempts, 1, 5),
+    budget: checkFraction(`${option}.budget`, given.budget ?? base.budget, 1),
   };
 }

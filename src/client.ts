@@ -2,6 +2,7 @@ import type { Client, CompatServiceDefinition } from "nice-grpc";
 import { type ClientMiddleware, type ClientMiddlewareCall, composeClientMiddleware } from "nice-grpc-common";
 import { ResponseAsNext } from "./call/as-next.js";
 import type { SdkCallOptions } from "./call/call-options.js";
+import { CallPolicy } from "./call/call-policy.js";
 import type { EngineCallOptions } from "./call/call-types.js";
 import { clientStreamingCall } from "./call/client-streaming-call.js";
 import { type MethodInfo, methodsOf } from "./call/method.js";
@@ -48,10 +49,11 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
   const methods = methodsOf(definition);
   const channel = openChannel(settings.channel);
   const middleware = settings.middleware.length > 0 ? compose(settings.middleware) : undefined;
+  const policy = new CallPolicy(settings.retry, settings.retryBudget, settings.hedging);
   const client: Record<string, unknown> = {};
   for (const method of methods) {
     const defaults = defaultsFor(settings, method.name);
-    const engine = engineFor(channel, method, settings);
+    const engine = engineFor(channel, method, policy);
     const run = middleware ? withMiddleware(middleware, method, engine) : engine;
     client[method.name] =
       defaults === NO_OPTIONS
@@ -78,11 +80,10 @@ function defaultsFor(settings: ResolvedClientSettings, name: string): EngineCall
   return { ...all, ...own };
 }
 
-function engineFor(channel: BalancedChannel, method: MethodInfo, settings: ResolvedClientSettings): MethodFunction {
-  const { retry } = settings;
+function engineFor(channel: BalancedChannel, method: MethodInfo, policy: CallPolicy): MethodFunction {
   switch (method.kind) {
     case "unary":
-      return (request, options = NO_OPTIONS) => unaryCall(channel, method, request, options, retry);
+      return (request, options = NO_OPTIONS) => unaryCall(channel, method, request, options, policy);
     case "clientStreaming":
       return (requests, options = NO_OPTIONS) =>
         clientStreamingCall(channel, method, requests as AsyncIterable<unknown>, options);

@@ -114,3 +114,43 @@ export const STREAM_READ_AHEAD = 16;
  * iterable produces the next; beyond that it waits for grpc-js.
  */
 export const STREAM_WRITE_AHEAD = 16;
+
+/**
+ * Failure accrual (on unless `failureAccrual: false`): 5 failures in a row
+ * take a backend out (Finagle's default too) for 1 s, doubling each time in
+ * a row up to 30 s (Finagle: 5 s to 300 s, for large clusters; a client of a
+ * handful of backends needs each back sooner), then one probe call.
+ */
+export const DEFAULT_FAILURE_ACCRUAL = {
+  consecutiveFailures: 5,
+  baseEjectionMs: 1_000,
+  maxEjectionMs: 30_000,
+} as const;
+
+/**
+ * The retry budget of every client unless `retryBudget` says otherwise:
+ * Finagle's `RetryBudget` defaults (20% of calls plus 10 retries per second,
+ * over 10 s). gRPC's `retryThrottling` is a token bucket that stops retries
+ * once failures pass half its tokens; the ratio form says directly what the
+ * servers may receive in an outage: the calls, plus 20%, plus 10 per second.
+ */
+export const DEFAULT_RETRY_BUDGET = { ratio: 0.2, minPerSecond: 10 } as const;
+
+/** The window the retry and hedge budgets count calls over, ms. */
+export const BUDGET_WINDOW_MS = 10_000;
+
+/**
+ * Hedging with `hedging: true`: a second attempt after the method's p95
+ * latency, at most 2 attempts, hedges at most 10% of the calls.
+ */
+export const DEFAULT_HEDGING = { delayMs: "auto", maxAttempts: 2, budget: 0.1 } as {
+  delayMs: number | "auto";
+  maxAttempts: number;
+  budget: number;
+};
+
+/** The "auto" hedge delay: this percentile of recent latencies, at least {@link HEDGE_DELAY_FLOOR_MS}. */
+export const HEDGE_DELAY_PERCENTILE = 0.95;
+
+/** The shortest "auto" hedge delay, ms: below it, a hedge would race the first attempt's own round trip. */
+export const HEDGE_DELAY_FLOOR_MS = 5;

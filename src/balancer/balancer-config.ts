@@ -1,5 +1,6 @@
 import type { experimental } from "@grpc/grpc-js";
 import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyKind } from "../strategy.js";
+import type { FailureAccrualSettings } from "./backend-health.js";
 
 /** The name of the SDK's load-balancing policy in a grpc-js service config. */
 export const BALANCER_NAME = "balanced_grpc";
@@ -12,6 +13,8 @@ export interface BalancerSettings {
   pick: PickPolicy;
   /** Client-side max connection age, ms, or undefined to keep connections. */
   maxConnectionAgeMs: number | undefined;
+  /** Taking failing backends out for a while, or false. */
+  failureAccrual: FailureAccrualSettings | false;
 }
 
 /**
@@ -33,7 +36,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
   }
 
   static createFromJson(json: unknown): BalancerConfig {
-    const { mode, size, pick, maxConnectionAgeMs } = (json ?? {}) as Record<string, unknown>;
+    const { mode, size, pick, maxConnectionAgeMs, failureAccrual } = (json ?? {}) as Record<string, unknown>;
     const bad = (field: string, value: unknown, expected: string) =>
       new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
     if (!STRATEGY_KINDS.includes(mode as StrategyKind)) throw bad("mode", mode, STRATEGY_KINDS.join(" | "));
@@ -42,11 +45,19 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
     if (maxConnectionAgeMs !== undefined && !(typeof maxConnectionAgeMs === "number" && maxConnectionAgeMs > 0)) {
       throw bad("maxConnectionAgeMs", maxConnectionAgeMs, "a number of ms > 0, or no field");
     }
+    if (failureAccrual !== undefined && failureAccrual !== false) {
+      const fields = (failureAccrual ?? {}) as Record<string, unknown>;
+      for (const field of ["consecutiveFailures", "baseEjectionMs", "maxEjectionMs"]) {
+        const value = fields[field];
+        if (!(typeof value === "number" && value >= 1)) throw bad(`failureAccrual.${field}`, value, "a number ≥ 1");
+      }
+    }
     return new BalancerConfig({
       mode: mode as StrategyKind,
       size: size as number,
       pick: pick as PickPolicy,
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
+      failureAccrual: (failureAccrual ?? false) as FailureAccrualSettings | false,
     });
   }
 }

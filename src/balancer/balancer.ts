@@ -1,8 +1,10 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
+import { BackendHealth } from "./backend-health.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
 import { type Choose, chooser } from "./pick.js";
+import { avoidedBy } from "./pick-hint.js";
 import { Recycler } from "./recycler.js";
 
 type Endpoint = experimental.Endpoint;
@@ -23,10 +25,10 @@ class BalancedPicker implements experimental.Picker {
   ) {}
 
   pick(args: PickArgs): PickResult {
-    const connection = this.ready[this.choose(this.ready)]!;
+    const connection = this.ready[this.choose(this.ready, avoidedBy(args.metadata))]!;
     const result = connection.picker.pick(args);
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
-    connection.picked();
+    connection.picked(performance.now());
     const { onCallStarted, onCallEnded } = result;
     if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
       // Most calls only count: the connection's shared callbacks, nothing allocated.
@@ -50,7 +52,7 @@ class BalancedPicker implements experimental.Picker {
         onCallStarted?.();
       },
       onCallEnded: (code, details, metadata) => {
-        connection.endedTimed(startedAt);
+        connection.endedTimed(startedAt, code, details);
         onCallEnded?.(code, details, metadata);
       },
     };
@@ -85,6 +87,8 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private state: State = State.IDLE;
   private updating = false;
   private readonly changed = (connection: Connection) => this.onChange(connection);
+  /** How each backend has been answering, by address: shared by its connections, kept across reconnects. */
+  private readonly health = new Map<string, BackendHealth>();
 
   constructor(private readonly helper: experimental.ChannelControlHelper) {}
 
@@ -112,6 +116,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     this.updating = true;
     this.serving = this.reconcile(endpoints.value);
     this.updating = false;
+    this.forgetHealthOfGoneBackends();
     this.recalculate();
     return true;
   }
@@ -156,6 +161,10 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const same = this.settings && JSON.stringify(this.settings) === JSON.stringify(settings);
     if (same) return;
     this.settings = settings;
+    this.health.clear(); // made again with the new settings as connections report
+    for (const connection of this.serving) {
+      if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
+    }
     this.choose = chooser(settings.pick);
     this.recycler?.stop();
     this.recycler =
@@ -218,6 +227,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       if (connection.isClosed) this.draining.delete(connection);
       return;
     }
+    if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
     if (this.replacing?.next === connection) {
       this.onReplacementChange(connection);
       return;
@@ -232,6 +242,21 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       else this.recycler.untrack(connection);
     }
     if (!this.updating) this.recalculate();
+  }
+
+  /** The health of the backend at `address`, made on first use; forgotten once no connection goes there. */
+  private healthOf(address: string): BackendHealth {
+    let health = this.health.get(address);
+    if (!health) {
+      health = new BackendHealth(this.settings?.failureAccrual ?? false);
+      this.health.set(address, health);
+    }
+    return health;
+  }
+
+  private forgetHealthOfGoneBackends(): void {
+    const live = new Set([...this.serving, ...this.draining].map((c) => c.backend));
+    for (const address of this.health.keys()) if (!live.has(address)) this.health.delete(address);
   }
 
   // --- Client-side max connection age ------------------------------------

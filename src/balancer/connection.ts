@@ -1,4 +1,5 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
+import type { BackendHealth } from "./backend-health.js";
 import { RttEwma } from "./latency.js";
 
 type Endpoint = experimental.Endpoint;
@@ -81,6 +82,8 @@ export class Connection {
   readyAt: number | undefined;
   /** The backend address, once connected. */
   backend = "";
+  /** How its backend has been answering (shared by every connection to it), once connected. */
+  health: BackendHealth | undefined;
   private address: string | undefined;
   private readonly leaf: experimental.LeafLoadBalancer;
   private closed = false;
@@ -103,12 +106,19 @@ export class Connection {
     const load = this.inFlight + this.pending;
     const rtt = this.rtt.read(now);
     if (rtt === 0) return load === 0 ? 0 : UNMEASURED_PENALTY + load;
-    return rtt * Math.sqrt(load + 1);
+    // A backend that fails fast answers fastest: its failures weigh in, or p2c would prefer it.
+    return rtt * Math.sqrt(load + 1) * (this.health?.penalty ?? 1);
+  }
+
+  /** Whether its backend takes calls at `now` (see BackendHealth). */
+  available(now: number): boolean {
+    return this.health?.available(now) ?? true;
   }
 
   /** Counts a call picked for this connection. */
-  picked(): void {
+  picked(now: number): void {
     if (this.pending++ === 0) forgetPendingSoon(this);
+    this.health?.picked(now);
   }
 
   /**
@@ -134,8 +144,9 @@ export class Connection {
     if (this.pending > 0) this.pending--;
   };
 
-  /** Counts a call that ended; closes the connection once a draining one is idle. */
-  readonly ended = (): void => {
+  /** Counts a call that ended (its backend's health learns how); closes the connection once a draining one is idle. */
+  readonly ended = (code: number, details: string): void => {
+    this.health?.ended(code, details, performance.now());
     this.inFlight--;
     this.completed++;
     if (this.role === "draining" && this.inFlight === 0) this.close();
@@ -147,11 +158,11 @@ export class Connection {
   }
 
   /** A timed call ended: its round trip goes into the estimate. */
-  endedTimed(startedAt: number): void {
+  endedTimed(startedAt: number, code: number, details: string): void {
     const now = performance.now();
     this.rtt.observe(now - startedAt, now);
     this.timing = "no";
-    this.ended();
+    this.ended(code, details);
   }
 
   constructor(

@@ -1,5 +1,6 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
+import { avoidBackends } from "../balancer/pick-hint.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { absoluteDeadline } from "./deadline.js";
@@ -7,6 +8,9 @@ import { incomingMetadata, outgoingMetadata } from "./metadata.js";
 
 /** What a call's attempt is cancelled with when the caller ends it. */
 const CANCELLED_DETAILS = "Cancelled on client";
+
+/** What the attempts of a hedged call that lost the race are cancelled with. */
+const LOST_HEDGE_DETAILS = "balanced-grpc: another attempt of the hedged call answered first";
 
 /**
  * @internal
@@ -24,7 +28,9 @@ const CANCELLED_DETAILS = "Cancelled on client";
  */
 export class CallLifecycle {
   readonly deadline: number;
+  /** The attempt under way; with hedging, the others in flight too. */
   private attempt: CallStream | undefined;
+  private others: CallStream[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private abortListener: (() => void) | undefined;
   private over = false;
@@ -58,16 +64,35 @@ export class CallLifecycle {
   /**
    * Starts an attempt on the channel with the call's deadline and metadata;
    * undefined if the channel refused (a closed client): the call then ended.
+   * The attempt's pick passes over the backends in `avoid` while another is
+   * ready (retries and hedges go elsewhere). With `alongside`, the attempts
+   * already in flight go on (a hedge); else this one replaces them.
    */
-  open(channel: CallChannel, listener: CallListener): CallStream | undefined {
+  open(
+    channel: CallChannel,
+    listener: CallListener,
+    avoid?: ReadonlySet<string>,
+    alongside = false,
+  ): CallStream | undefined {
     try {
       const call = channel.createCall(this.path, this.deadline, null, null, 0);
+      if (alongside && this.attempt) (this.others ??= []).push(this.attempt);
+      else this.others = undefined;
       this.attempt = call;
-      call.start(outgoingMetadata(this.options.metadata, this.options.waitForReady), listener);
+      const metadata = outgoingMetadata(this.options.metadata, this.options.waitForReady);
+      if (avoid && avoid.size > 0) avoidBackends(metadata, avoid);
+      call.start(metadata, listener);
       return call;
     } catch (error) {
       this.finish(error); // e.g. ClientClosedError
       return undefined;
+    }
+  }
+
+  /** Cancels every attempt in flight but `winner` (the hedges that lost). */
+  cancelOthers(winner: CallStream): void {
+    for (const call of [this.attempt, ...(this.others ?? [])]) {
+      if (call && call !== winner) call.cancelWithStatus(Status.CANCELLED, LOST_HEDGE_DETAILS);
     }
   }
 
@@ -102,6 +127,7 @@ export class CallLifecycle {
   cancel(error: unknown, code: Status = Status.CANCELLED, details = CANCELLED_DETAILS): void {
     if (this.over) return;
     this.attempt?.cancelWithStatus(code, details);
+    if (this.others) for (const call of this.others) call.cancelWithStatus(code, details);
     this.finish(error);
   }
 

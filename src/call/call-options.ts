@@ -65,8 +65,46 @@ export interface WaitForReadyOptions {
 }
 
 /**
+ * Hedged calls: when a call has no answer after `delayMs`, a second attempt
+ * goes to another backend; the first answer wins and the other attempts are
+ * cancelled. For unary calls.
+ */
+export interface HedgingOptions {
+  /**
+   * How long to wait for an answer before the next attempt, ms, or `"auto"`:
+   * the method's recent p95 latency on this client (at least 5 ms; no hedge
+   * until 32 calls were seen).
+   * @default "auto"
+   */
+  delayMs?: number | "auto";
+  /**
+   * Attempts in all, the first one included.
+   * @default 2
+   */
+  maxAttempts?: number;
+  /**
+   * Hedges may add at most this fraction of the client's calls (over the last
+   * 10 s), so an overloaded service is not sent twice the load.
+   * @default 0.1
+   */
+  budget?: number;
+}
+
+/** The `hedge` call option. */
+export interface HedgeOptions {
+  /**
+   * Hedge this call: `true` with the client's `hedging` settings (or their
+   * defaults), settings to override them, `false` never. Methods marked
+   * `NO_SIDE_EFFECTS` or `IDEMPOTENT` hedge when the client has `hedging`;
+   * others only when the call says `hedge`.
+   * @default the client's `hedging`, for idempotent methods
+   */
+  hedge?: boolean | HedgingOptions;
+}
+
+/**
  * Every per-call option of an SDK client, besides nice-grpc's own `signal`,
  * `metadata`, `onHeader` and `onTrailer`: `deadline`, the retry options,
- * `waitForReady`.
+ * `waitForReady`, `hedge`.
  */
-export type SdkCallOptions = DeadlineOptions & RetryOptions & WaitForReadyOptions;
+export type SdkCallOptions = DeadlineOptions & RetryOptions & WaitForReadyOptions & HedgeOptions;

@@ -14,11 +14,17 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
   return Math.round((backoff * (1 + random())) / 2);
 }
 
+/** The trailer by which a server tells how long to wait before a retry (gRFC A6). */
+export const PUSHBACK_TRAILER = "grpc-retry-pushback-ms";
+
 /**
  * @internal
  * The delay before retrying a failed attempt, or undefined when it must not
  * be retried: retries are off, the method is not idempotent and the call did
- * not ask, the code is not retryable, or the attempts are used up.
+ * not ask, the code is not retryable, the attempts are used up, or the server
+ * said not to. A server's pushback (gRFC A6: `grpc-retry-pushback-ms`) sets
+ * the delay: a whole number of ms is waited as it is; a negative or malformed
+ * value means "do not retry".
  */
 export function retryDelay(
   error: ClientError,
@@ -26,11 +32,13 @@ export function retryDelay(
   method: MethodInfo,
   options: RetryOptions,
   client: ResolvedRetrySettings | false,
+  pushback?: string,
 ): number | undefined {
   if (client === false || !(options.retry ?? method.idempotent)) return undefined;
   const maxAttempts = options.retryMaxAttempts ?? client.retryMaxAttempts;
   const statuses = options.retryableStatuses ?? client.retryableStatuses;
   if (attempt >= maxAttempts || !statuses.includes(error.code)) return undefined;
+  if (pushback !== undefined) return /^\d{1,10}$/.test(pushback) ? Number(pushback) : undefined;
   return backoffMs(
     attempt,
     options.retryBaseDelayMs ?? client.retryBaseDelayMs,

@@ -1,37 +1,67 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
-import type { ResolvedRetrySettings } from "../client-options.js";
+import type { ResolvedHedging } from "../client-options.js";
 import { CallLifecycle } from "./call-lifecycle.js";
-import type { CallChannel, CallListener, EngineCallOptions } from "./call-types.js";
+import type { CallPolicy } from "./call-policy.js";
+import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { type MethodInfo, messageError } from "./method.js";
-import { retryDelay } from "./retry.js";
+import { PUSHBACK_TRAILER, retryDelay } from "./retry.js";
 import { decodeResponse } from "./single-response.js";
 
 const NO_CONTEXT = {};
 
+/** One attempt of a unary call: grpc-js's listener for it. */
+class UnaryAttempt implements CallListener {
+  response: Buffer | undefined;
+  call: CallStream | undefined;
+
+  constructor(private readonly owner: UnaryCall) {}
+
+  onReceiveMetadata(metadata: GrpcMetadata): void {
+    this.owner.header(metadata);
+  }
+
+  onReceiveMessage(message: Buffer): void {
+    this.response = message;
+  }
+
+  onReceiveStatus(status: StatusObject): void {
+    this.owner.ended(this, status);
+  }
+}
+
 /**
  * @internal
- * A unary call: one request, one response, retried per the retry settings.
- * It is grpc-js's listener itself, so an attempt allocates little of its own.
+ * A unary call: one request, one response; retried per the retry settings
+ * and the client's retry budget, each retry to another backend than the
+ * attempts before it while one is ready; hedged when the call hedges.
  */
-class UnaryCall implements CallListener {
+class UnaryCall {
   private readonly life: CallLifecycle;
   private request: Buffer | undefined;
-  private response: Buffer | undefined;
   private value: unknown;
-  private attempt = 0;
+  private retries = 0;
+  private started = 0;
+  private inFlight: UnaryAttempt[] = [];
+  /** Backends earlier attempts went to; made on the first one that ended in vain. */
+  private tried: Set<string> | undefined;
+  private hedging: ResolvedHedging | undefined;
+  private hedgeTimer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
 
   constructor(
     private readonly channel: CallChannel,
     private readonly method: MethodInfo,
     private readonly options: EngineCallOptions,
-    private readonly retry: ResolvedRetrySettings | false,
+    private readonly policy: CallPolicy,
     resolve: (response: unknown) => void,
     reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(method.path, options, (error) =>
-      error === undefined ? resolve(this.value) : reject(error),
-    );
+    this.life = new CallLifecycle(method.path, options, (error) => {
+      if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+      if (error === undefined) resolve(this.value);
+      else reject(error);
+    });
   }
 
   start(request: unknown): void {
@@ -41,50 +71,98 @@ class UnaryCall implements CallListener {
       this.life.finish(messageError(this.method.path, "request", error));
       return;
     }
-    if (this.life.begin()) this.send();
+    if (!this.life.begin()) return;
+    this.policy.retryBudget?.deposit();
+    this.hedging = this.policy.hedgingFor(this.method, this.options);
+    if (this.hedging) {
+      this.policy.hedgeBudget.deposit();
+      this.startedAt = performance.now();
+    }
+    this.send(false);
   }
 
-  private send(): void {
-    this.response = undefined;
-    const call = this.life.open(this.channel, this);
+  private send(hedge: boolean): void {
+    const attempt = new UnaryAttempt(this);
+    const call = this.life.open(this.channel, attempt, this.avoid(), hedge);
     if (!call) return;
+    attempt.call = call;
+    this.inFlight.push(attempt);
+    this.started++;
     call.sendMessageWithContext(NO_CONTEXT, this.request!);
     call.halfClose();
     call.startRead();
+    if (this.hedging && this.started < this.hedging.maxAttempts) this.armHedge(this.hedging);
   }
 
-  onReceiveMetadata(metadata: GrpcMetadata): void {
-    this.life.header(metadata);
+  /** Where the next attempt should not go: the backends tried, and those still answering. */
+  private avoid(): ReadonlySet<string> | undefined {
+    if (this.inFlight.length === 0) return this.tried;
+    const avoid = new Set(this.tried);
+    for (const attempt of this.inFlight) avoid.add(attempt.call!.getPeer());
+    return avoid;
   }
 
-  onReceiveMessage(message: Buffer): void {
-    this.response = message;
+  private armHedge(hedging: ResolvedHedging): void {
+    const delay = hedging.delayMs === "auto" ? this.policy.hedgeDelay(this.method).ms : hedging.delayMs;
+    if (delay === undefined || delay >= this.life.deadline - Date.now()) return;
+    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = setTimeout(() => {
+      this.hedgeTimer = undefined;
+      if (!this.life.ended && this.inFlight.length > 0 && this.policy.hedgeBudget.tryWithdraw()) this.send(true);
+    }, delay);
   }
 
-  onReceiveStatus(status: StatusObject): void {
+  header(metadata: GrpcMetadata): void {
+    if (!this.life.ended) this.life.header(metadata);
+  }
+
+  ended(attempt: UnaryAttempt, status: StatusObject): void {
     if (this.life.ended) return;
+    this.inFlight.splice(this.inFlight.indexOf(attempt), 1);
     this.life.trailer(status.metadata);
-    if (status.code !== Status.OK) {
-      this.failed(new ClientError(this.method.path, status.code, status.details));
+    if (status.code === Status.OK) {
+      const outcome = decodeResponse(this.method, attempt.response);
+      if (outcome.error === undefined) {
+        this.value = outcome.value;
+        if (this.hedging) this.policy.hedgeDelay(this.method).observe(performance.now() - this.startedAt);
+      }
+      if (this.inFlight.length > 0) this.life.cancelOthers(attempt.call!);
+      this.life.finish(outcome.error);
       return;
     }
-    const outcome = decodeResponse(this.method, this.response);
-    if (outcome.error === undefined) this.value = outcome.value;
-    this.life.finish(outcome.error);
+    (this.tried ??= new Set()).add(attempt.call!.getPeer());
+    const error = new ClientError(this.method.path, status.code, status.details);
+    if (this.inFlight.length > 0) {
+      // A hedge is still out: it may yet answer, unless this answer is final.
+      if (this.retryable(error)) return;
+      this.life.cancelOthers(attempt.call!);
+      this.life.finish(error);
+      return;
+    }
+    this.failed(error, status.metadata.get(PUSHBACK_TRAILER)[0]?.toString());
   }
 
-  private failed(error: ClientError): void {
+  private retryable(error: ClientError): boolean {
+    const statuses = this.options.retryableStatuses ?? (this.policy.retry || undefined)?.retryableStatuses ?? [];
+    return statuses.includes(error.code);
+  }
+
+  private failed(error: ClientError, pushback: string | undefined): void {
+    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = undefined;
     // A closed client's calls end now: a retry could only fail with ClientClosedError.
-    const delay = this.channel.closed
+    let delay = this.channel.closed
       ? undefined
-      : retryDelay(error, this.attempt, this.method, this.options, this.retry);
+      : retryDelay(error, this.retries, this.method, this.options, this.policy.retry, pushback);
+    // The budget refuses: the call fails with this attempt's error.
+    if (delay !== undefined && this.policy.retryBudget && !this.policy.retryBudget.tryWithdraw()) delay = undefined;
     if (delay === undefined) {
       this.life.finish(error);
       return;
     }
-    this.options.onRetryableError?.(error, this.attempt, delay);
-    this.attempt++;
-    this.life.after(delay, () => this.send());
+    this.options.onRetryableError?.(error, this.retries, delay);
+    this.retries++;
+    this.life.after(delay, () => this.send(false));
   }
 }
 
@@ -94,9 +172,9 @@ export function unaryCall(
   method: MethodInfo,
   request: unknown,
   options: EngineCallOptions,
-  retry: ResolvedRetrySettings | false,
+  policy: CallPolicy,
 ): Promise<unknown> {
   return new Promise((resolve, reject) =>
-    new UnaryCall(channel, method, options, retry, resolve, reject).start(request),
+    new UnaryCall(channel, method, options, policy, resolve, reject).start(request),
   );
 }

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { resolveClientOptions, resolveStrategy } from "../../src/client-options.js";
-import { DEFAULT_CHANNEL_OPTIONS, DEFAULT_OUTLIER_DETECTION, DEFAULT_RETRY } from "../../src/defaults.js";
+import {
+  DEFAULT_CHANNEL_OPTIONS,
+  DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_OUTLIER_DETECTION,
+  DEFAULT_RETRY,
+  DEFAULT_RETRY_BUDGET,
+} from "../../src/defaults.js";
 import { InvalidOptionError } from "../../src/errors.js";
 import { pool } from "../../src/strategy.js";
 
@@ -23,11 +29,14 @@ describe("resolveClientOptions: every default applied in one place", () => {
       size: 1,
       pick: "roundRobin",
       maxConnectionAgeMs: undefined,
+      failureAccrual: DEFAULT_FAILURE_ACCRUAL,
     });
     expect(settings.channel.channelOptions).toEqual(DEFAULT_CHANNEL_OPTIONS);
     expect(settings.channel.outlierDetection).toBeUndefined();
     expect(settings.channel.serviceConfig).toBeUndefined();
     expect(settings.retry).toEqual(DEFAULT_RETRY);
+    expect(settings.retryBudget).toEqual(DEFAULT_RETRY_BUDGET);
+    expect(settings.hedging).toBe(false);
     expect(settings.middleware).toEqual([]);
     expect(settings.defaultCallOptions).toEqual({});
   });

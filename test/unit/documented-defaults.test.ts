@@ -3,10 +3,13 @@ import { join, relative } from "node:path";
 import { Status } from "nice-grpc-common";
 import { expect, test } from "vitest";
 import {
+  DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_PICK,
   DEFAULT_RETRY,
+  DEFAULT_RETRY_BUDGET,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STRATEGY,
 } from "../../src/defaults.js";
@@ -38,6 +41,18 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#middleware": "[]",
   "client-options.ts#defaultCallOptions": "{}",
   "client-options.ts#retry": `{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }`,
+  "client-options.ts#failureAccrual": "true",
+  "client-options.ts#consecutiveFailures": String(DEFAULT_FAILURE_ACCRUAL.consecutiveFailures),
+  "client-options.ts#baseEjectionMs": String(DEFAULT_FAILURE_ACCRUAL.baseEjectionMs),
+  "client-options.ts#maxEjectionMs": String(DEFAULT_FAILURE_ACCRUAL.maxEjectionMs),
+  "client-options.ts#ratio": String(DEFAULT_RETRY_BUDGET.ratio),
+  "client-options.ts#minPerSecond": String(DEFAULT_RETRY_BUDGET.minPerSecond),
+  "client-options.ts#retryBudget": `{ ratio: ${DEFAULT_RETRY_BUDGET.ratio}, minPerSecond: ${DEFAULT_RETRY_BUDGET.minPerSecond} }`,
+  "client-options.ts#hedging": "false",
+  "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
+  "call/call-options.ts#maxAttempts": String(DEFAULT_HEDGING.maxAttempts),
+  "call/call-options.ts#budget": String(DEFAULT_HEDGING.budget),
+  "call/call-options.ts#hedge": "the client's `hedging`, for idempotent methods",
   "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),
   "channel/create-balanced-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
   "call/call-options.ts#deadline": "undefined (no deadline)",

@@ -9,7 +9,7 @@ import { ResponseStream } from "../../src/call/response-stream.js";
 import { unaryCall } from "../../src/call/unary-call.js";
 import type { ResolvedRetrySettings } from "../../src/client-options.js";
 import { DEFAULT_RETRY, STREAM_WRITE_AHEAD } from "../../src/defaults.js";
-import { FakeChannel, nextTurn } from "./fake-call.js";
+import { FakeChannel, nextTurn, policyOf } from "./fake-call.js";
 
 /** Waits (a few turns of the event loop at most) until `condition` holds. */
 async function until(condition: () => boolean): Promise<void> {
@@ -34,7 +34,7 @@ afterEach(() => {
 describe("unary", () => {
   test("sends the request, gets the reply; no deadline means none", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, { name: "x" }, {}, retry);
+    const call = unaryCall(channel, sayHello, { name: "x" }, {}, policyOf(retry));
     const attempt = channel.last;
     expect(attempt.method).toBe("/helloworld.Greeter/SayHello");
     expect(attempt.deadline).toBe(Infinity);
@@ -49,7 +49,7 @@ describe("unary", () => {
   test("the deadline is absolute, computed once: every attempt gets the time left; waitForReady reaches grpc-js", async () => {
     const channel = new FakeChannel();
     const before = Date.now();
-    const call = unaryCall(channel, sayHello, {}, { deadline: 5_000, waitForReady: true }, retry);
+    const call = unaryCall(channel, sayHello, {}, { deadline: 5_000, waitForReady: true }, policyOf(retry));
     const deadline = channel.last.deadline as number;
     expect(deadline).toBeGreaterThanOrEqual(before + 5_000);
     expect(deadline).toBeLessThanOrEqual(Date.now() + 5_000);
@@ -64,7 +64,7 @@ describe("unary", () => {
 
   test("errors are nice-grpc ClientErrors with the path, code and details", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, getFeature!, {}, {}, retry);
+    const call = unaryCall(channel, getFeature!, {}, {}, policyOf(retry));
     channel.last.end(status.NOT_FOUND, "no such feature");
     const error = (await call.catch((e: unknown) => e)) as ClientError;
     expect(error).toBeInstanceOf(ClientError);
@@ -82,7 +82,7 @@ describe("unary", () => {
       sayHello,
       {},
       { onRetryableError: (_e, attempt, delay) => void reported.push([attempt, delay]) },
-      retry,
+      policyOf(retry),
     );
     channel.last.end(status.UNAVAILABLE, "once");
     for (let i = 0; i < 100 && channel.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
@@ -95,7 +95,7 @@ describe("unary", () => {
     for (const [, delay] of reported) expect(delay).toBeGreaterThanOrEqual(5); // half to all of 10 ms
 
     const plain = new FakeChannel();
-    const once = unaryCall(plain, getFeature!, {}, {}, retry);
+    const once = unaryCall(plain, getFeature!, {}, {}, policyOf(retry));
     plain.last.end(status.UNAVAILABLE, "not idempotent");
     await expect(once).rejects.toThrow(/not idempotent/);
     expect(plain.calls).toHaveLength(1);
@@ -103,13 +103,13 @@ describe("unary", () => {
 
   test("a non-retryable code, the last attempt, or retry: false ends the call", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, {}, {}, retry);
+    const call = unaryCall(channel, sayHello, {}, {}, policyOf(retry));
     channel.last.end(status.INVALID_ARGUMENT, "bad");
     await expect(call).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(channel.calls).toHaveLength(1);
 
     const off = new FakeChannel();
-    const offCall = unaryCall(off, sayHello, {}, {}, false);
+    const offCall = unaryCall(off, sayHello, {}, {}, policyOf(false));
     off.last.end(status.UNAVAILABLE, "down");
     await expect(offCall).rejects.toMatchObject({ code: status.UNAVAILABLE });
     expect(off.calls).toHaveLength(1);
@@ -119,7 +119,7 @@ describe("unary", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const channel = new FakeChannel();
     const slow = { ...retry, retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 };
-    const call = unaryCall(channel, sayHello, {}, { deadline: 300 }, slow).catch((e: unknown) => e);
+    const call = unaryCall(channel, sayHello, {}, { deadline: 300 }, policyOf(slow)).catch((e: unknown) => e);
     channel.last.end(status.UNAVAILABLE, "down");
     await vi.advanceTimersByTimeAsync(299);
     expect(channel.calls).toHaveLength(1);
@@ -138,7 +138,7 @@ describe("unary", () => {
       sayHello,
       {},
       { signal: controller.signal },
-      { ...retry, retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 },
+      policyOf({ ...retry, retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 }),
     ).catch((e: unknown) => e);
     channel.last.end(status.UNAVAILABLE, "down");
     controller.abort();
@@ -151,7 +151,9 @@ describe("unary", () => {
   test("abort during an attempt cancels it; abort before the start makes no call", async () => {
     const channel = new FakeChannel();
     const controller = new AbortController();
-    const call = unaryCall(channel, sayHello, {}, { signal: controller.signal }, retry).catch((e: unknown) => e);
+    const call = unaryCall(channel, sayHello, {}, { signal: controller.signal }, policyOf(retry)).catch(
+      (e: unknown) => e,
+    );
     controller.abort(new Error("changed my mind"));
     expect(await call).toEqual(new Error("changed my mind"));
     expect(channel.last.cancelled).toEqual({ code: status.CANCELLED, details: "Cancelled on client" });
@@ -159,7 +161,7 @@ describe("unary", () => {
 
     const never = new FakeChannel();
     const aborted = AbortSignal.abort();
-    await expect(unaryCall(never, sayHello, {}, { signal: aborted }, retry)).rejects.toMatchObject({
+    await expect(unaryCall(never, sayHello, {}, { signal: aborted }, policyOf(retry))).rejects.toMatchObject({
       name: "AbortError",
     });
     expect(never.calls).toHaveLength(0);
@@ -177,7 +179,7 @@ describe("unary", () => {
         onHeader: (h: Metadata) => headers.push(h.get("x-backend")),
         onTrailer: (t: Metadata) => trailers.push(t.get("x-why")),
       },
-      retry,
+      policyOf(retry),
     );
     channel.last.header({ "x-backend": "a" });
     channel.last.end(status.UNAVAILABLE, "a is down", { "x-why": "down" });
@@ -197,7 +199,7 @@ describe("unary", () => {
       sayHello,
       {},
       { metadata: Metadata({ "x-user": "u1", "x-bin": new Uint8Array([1, 2]) }) },
-      retry,
+      policyOf(retry),
     );
     expect(channel.last.metadata!.get("x-user")).toEqual(["u1"]);
     expect(channel.last.metadata!.get("x-bin")).toEqual([Buffer.from([1, 2])]);
@@ -209,7 +211,13 @@ describe("unary", () => {
   test("a refused stream (never processed) is sent again on the next turn, for any method, without counting as a retry", async () => {
     const channel = new FakeChannel();
     const retried: number[] = [];
-    const call = unaryCall(channel, getFeature!, { latitude: 1 }, { onRetryableError: () => retried.push(1) }, false);
+    const call = unaryCall(
+      channel,
+      getFeature!,
+      { latitude: 1 },
+      { onRetryableError: () => retried.push(1) },
+      policyOf(false),
+    );
     const first = channel.last;
     first.refuse();
     expect(channel.calls).toHaveLength(1); // not at once: the closing connection is left first
@@ -225,7 +233,7 @@ describe("unary", () => {
 
   test("a refused stream after a response header arrived is not sent again", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, getFeature!, {}, {}, false);
+    const call = unaryCall(channel, getFeature!, {}, {}, policyOf(false));
     channel.last.header();
     channel.last.refuse();
     await expect(call).rejects.toMatchObject({ code: status.UNAVAILABLE });
@@ -235,7 +243,7 @@ describe("unary", () => {
 
   test("calls the client's close() ended before they were sent end CANCELLED, not retried", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, {}, {}, retry);
+    const call = unaryCall(channel, sayHello, {}, {}, policyOf(retry));
     channel.closed = true;
     channel.last.end(status.UNAVAILABLE, "Channel closed before call started");
     const error = (await call.catch((e: unknown) => e)) as ClientError;
@@ -251,12 +259,12 @@ describe("unary", () => {
         throw new Error("no name");
       },
     };
-    await expect(unaryCall(channel, sayHello, unserializable, {}, retry)).rejects.toMatchObject({
+    await expect(unaryCall(channel, sayHello, unserializable, {}, policyOf(retry))).rejects.toMatchObject({
       code: status.INTERNAL,
       details: expect.stringMatching(/Request message serialization failure/),
     });
     expect(channel.calls).toHaveLength(0);
-    const call = unaryCall(channel, sayHello, {}, {}, false);
+    const call = unaryCall(channel, sayHello, {}, {}, policyOf(false));
     channel.last.message(Buffer.from([0xff, 0xff, 0xff]));
     channel.last.end();
     await expect(call).rejects.toMatchObject({

@@ -1,5 +1,7 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
+import { CallPolicy } from "../../src/call/call-policy.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
+import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/client-options.js";
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;
@@ -104,3 +106,10 @@ export class FakeChannel {
 
 /** Resolves after pending immediates (a replay runs on the next turn of the event loop). */
 export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A client's call policy for engine tests: retries as given, no retry budget and no hedging unless given. */
+export const policyOf = (
+  retry: ResolvedRetrySettings | false,
+  budget: ResolvedRetryBudget | false = false,
+  hedging: ResolvedHedging | false = false,
+) => new CallPolicy(retry, budget, hedging);

@@ -12,7 +12,11 @@ function seeded(seed: number): () => number {
   };
 }
 
-const connection = (backend: string, cost: number): Pickable => ({ backend, cost: () => cost });
+const connection = (backend: string, cost: number, available = true): Pickable => ({
+  backend,
+  cost: () => cost,
+  available: () => available,
+});
 
 function counts(picks: number, choose: (ready: readonly Pickable[]) => number, ready: readonly Pickable[]): number[] {
   const tally = ready.map(() => 0);
@@ -85,5 +89,46 @@ describe("roundRobin", () => {
   test("starts at a random place", () => {
     const ready = [connection("a", 1), connection("b", 1), connection("c", 1)];
     expect(chooser("roundRobin", () => 0.5)(ready)).toBe(512 % 3);
+  });
+});
+
+describe("failure-aware and retry-elsewhere picks", () => {
+  const policies = ["p2c", "roundRobin"] as const;
+
+  test.each(policies)("%s: a backend taken out gets no call while another is available", (policy) => {
+    const ready = [connection("a", 1), connection("bad", 0, false), connection("b", 1), connection("bad", 0, false)];
+    const tally = counts(
+      4_000,
+      chooser(policy, seeded(11), () => 0),
+      ready,
+    );
+    expect(tally[1]! + tally[3]!).toBe(0);
+    expect(tally[0]! + tally[2]!).toBe(4_000);
+  });
+
+  test.each(policies)("%s: when every backend is out, calls still go somewhere (no failing closed)", (policy) => {
+    const ready = [connection("a", 1, false), connection("b", 1, false)];
+    const tally = counts(
+      100,
+      chooser(policy, seeded(3), () => 0),
+      ready,
+    );
+    expect(tally[0]! + tally[1]!).toBe(100);
+  });
+
+  test.each(policies)("%s: backends in `avoid` are passed over while another suits, used when none does", (policy) => {
+    const ready = [connection("a", 1), connection("b", 1), connection("c", 1)];
+    const choose = chooser(policy, seeded(5), () => 0);
+    const avoidAB = new Set(["a", "b"]);
+    for (let i = 0; i < 300; i++) expect(ready[choose(ready, avoidAB)]!.backend).toBe("c");
+    const avoidAll = new Set(["a", "b", "c"]);
+    for (let i = 0; i < 30; i++) expect(["a", "b", "c"]).toContain(ready[choose(ready, avoidAll)]!.backend);
+  });
+
+  test("p2c: an avoided or unavailable connection loses to a suitable one even when it is cheaper", () => {
+    const ready = [connection("a", 100), connection("b", 0)];
+    const choose = chooser("p2c", seeded(9), () => 0);
+    const avoid = new Set(["b"]);
+    for (let i = 0; i < 100; i++) expect(choose(ready, avoid)).toBe(0);
   });
 });

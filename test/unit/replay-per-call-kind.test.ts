@@ -7,7 +7,7 @@ import { methodsOf } from "../../src/call/method.js";
 import { ResponseStream } from "../../src/call/response-stream.js";
 import { unaryCall } from "../../src/call/unary-call.js";
 import { DEFAULT_RETRY, REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
-import { type FakeCall, FakeChannel, nextTurn } from "./fake-call.js";
+import { type FakeCall, FakeChannel, nextTurn, policyOf } from "./fake-call.js";
 
 // Every call kind goes through the one replay mechanism (ReplayingCall): for
 // each kind, the first attempt is refused unprocessed, and the call must
@@ -62,14 +62,14 @@ const collect = async (stream: AsyncIterable<unknown>) => {
 const rows: Row[] = [
   {
     kind: "unary (idempotent, retries on)",
-    start: (channel, options) => unaryCall(channel, sayHello, { name: "x" }, options ?? {}, DEFAULT_RETRY),
+    start: (channel, options) => unaryCall(channel, sayHello, { name: "x" }, options ?? {}, policyOf(DEFAULT_RETRY)),
     sends: 1,
     answer: (attempt) => attempt.message(encode.reply("hi")),
     expected: { message: "hi" },
   },
   {
     kind: "unary (not idempotent, retries off)",
-    start: (channel) => unaryCall(channel, getFeature!, { latitude: 1 }, {}, false),
+    start: (channel) => unaryCall(channel, getFeature!, { latitude: 1 }, {}, policyOf(false)),
     sends: 1,
     answer: (attempt) => attempt.message(encode.feature("f")),
     expected: expect.objectContaining({ name: "f" }),
@@ -139,7 +139,7 @@ describe.each(rows)("refused stream replay: $kind", (row) => {
 describe("refused stream replay: limits", () => {
   test(`at most ${REFUSED_STREAM_REPLAY.maxReplays} replays per call`, async () => {
     const channel = new FakeChannel();
-    const outcome = unaryCall(channel, getFeature!, {}, {}, false).catch((error: unknown) => error);
+    const outcome = unaryCall(channel, getFeature!, {}, {}, policyOf(false)).catch((error: unknown) => error);
     for (let i = 0; i <= REFUSED_STREAM_REPLAY.maxReplays; i++) {
       channel.last.refuse();
       await nextTurn();
