@@ -5,11 +5,11 @@ import {
   type RunningServer,
   ServerError,
   type ServerMiddleware,
+  type ServerMiddlewareCall,
   type ServiceRegistration,
   Status,
   startServer,
 } from "balanced-grpc";
-import type { ServerMiddlewareCall } from "nice-grpc-common";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
