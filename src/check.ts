@@ -65,3 +65,52 @@ export function checkFraction(option: string, value: unknown, max: number): numb
   }
   return value;
 }
+
+/**
+ * Only the keys in `known`. A misspelled option (`adress`, `maxConnectionAgeMs`)
+ * would otherwise be ignored in silence and its default used; the first
+ * unknown key is named, with the closest known one when it looks like a typo.
+ */
+export function checkKnownKeys(
+  where: string,
+  value: Record<string, unknown>,
+  known: readonly string[],
+  prefix = "",
+): void {
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  const [first] = unknown;
+  if (first === undefined) return;
+  const suggestion = closest(first, known);
+  const others = unknown.length > 1 ? `; also unknown: ${unknown.slice(1).join(", ")}` : "";
+  const hint = suggestion ? ` (did you mean "${prefix}${suggestion}"?)` : "";
+  throw new InvalidOptionError(
+    `${prefix}${first}`,
+    value[first],
+    `expected no such option in ${where}${hint}; known: ${known.join(", ")}${others}`,
+  );
+}
+
+/** The known name within two edits of `name` (case aside), if any. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const distance = editDistance(name.toLowerCase(), key.toLowerCase());
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { key, distance };
+  }
+  // A longer variant (`timeout` for `timeoutMs`) is as likely a slip as a typo.
+  return best?.key ?? known.find((key) => name.toLowerCase().startsWith(key.toLowerCase()));
+}
+
+/** Levenshtein distance; names are short, so the plain O(n·m) table is fine. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

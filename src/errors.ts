@@ -1,23 +1,40 @@
-import { inspect } from "node:util";
 import { Status } from "nice-grpc-common";
+import { describeValue, shorten } from "./describe-value.js";
+
+/** Characters of `expected` shown: a guard against callers that quote a huge value into it. */
+const MAX_EXPECTED_CHARS = 300;
+
+/** Characters of an option's name shown (unknown keys are written by the caller). */
+const MAX_OPTION_CHARS = 60;
 
 /**
  * Thrown at construction when an option has a value the SDK cannot use.
  * grpc-js accepts many such values and fails only when a call is made; the SDK
  * rejects them up front, naming the option and the value.
+ *
+ * The message describes the value briefly and never prints what an object
+ * holds (an implementation's config, a credential's key): primitives are
+ * shown, long strings cut with their length, objects by type and a few key
+ * names. `value` keeps the rejected value for code, but is not enumerable, so
+ * logging the error (`console.error`, `util.inspect`) does not print it either.
  */
 export class InvalidOptionError extends TypeError {
   override readonly name = "InvalidOptionError";
+  /** The value that was rejected (not enumerable: see above). */
+  declare readonly value: unknown;
 
   constructor(
     /** The option's name as the caller wrote it, e.g. `size` or `target`. */
     readonly option: string,
-    /** The value that was rejected. */
-    readonly value: unknown,
+    value: unknown,
     /** What a valid value looks like. */
     expected: string,
   ) {
-    super(`balanced-grpc: invalid option "${option}": ${expected}, got ${inspect(value)}`);
+    super(
+      `balanced-grpc: invalid option "${shorten(option, MAX_OPTION_CHARS)}": ` +
+        `${shorten(expected, MAX_EXPECTED_CHARS)}, got ${describeValue(value)}`,
+    );
+    Object.defineProperty(this, "value", { value, enumerable: false });
   }
 }
 
@@ -32,6 +49,8 @@ export class ClientClosedError extends Error {
   readonly code = Status.CANCELLED;
 
   constructor(target: string) {
-    super(`balanced-grpc: the client for "${target}" is closed; create a new client to make calls`);
+    super(
+      `balanced-grpc: the client for "${shorten(target, MAX_OPTION_CHARS)}" is closed; create a new client to make calls`,
+    );
   }
 }

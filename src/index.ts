@@ -12,6 +12,7 @@ export type {
   ClientMiddlewareCall,
   MethodDescriptor,
   ServerMiddleware,
+  ServerMiddlewareCall,
 } from "nice-grpc-common";
 export { ClientError, Metadata, ServerError, Status } from "nice-grpc-common";
 export type { ConnectionStats } from "./balancer/connection.js";

@@ -1,87 +1,11 @@
-import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
-import { type CompatServiceDefinition, createServer, type ServiceImplementation } from "nice-grpc";
-import { checkDuration } from "./check.js";
+import { createServer } from "nice-grpc";
+import { checkDuration, checkKnownKeys, checkObject } from "./check.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
-import { InvalidOptionError } from "./errors.js";
+import { formatServerAddress } from "./server-address.js";
+import { resolveServerOptions, type ServerOptions } from "./server-options.js";
 
-/** A service to serve: a nice-grpc definition and its implementation. */
-export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
-  definition: Service;
-  implementation: ServiceImplementation<Service>;
-}
-
-/**
- * Binds a definition to its implementation, keeping the two types in step.
- * Every method of the service must be implemented: a missing one is named in
- * an {@link InvalidOptionError}.
- */
-export function service<Service extends CompatServiceDefinition>(
-  definition: Service,
-  implementation: ServiceImplementation<Service>,
-): ServiceRegistration {
-  checkImplementation(definition, implementation);
-  return { definition, implementation } as ServiceRegistration;
-}
-
-function checkImplementation(definition: CompatServiceDefinition, implementation: unknown): void {
-  const tsProto = "fullName" in definition && "methods" in definition;
-  const methods = Object.keys(tsProto ? (definition as { methods: object }).methods : definition);
-  const given = (typeof implementation === "object" && implementation !== null ? implementation : {}) as Record<
-    string,
-    unknown
-  >;
-  const missing = methods.filter((name) => typeof given[name] !== "function");
-  if (missing.length > 0) {
-    const name = tsProto ? (definition as { fullName: string }).fullName : "the service";
-    throw new InvalidOptionError(
-      "implementation",
-      implementation,
-      `expected a function for every method of ${name}; missing: ${missing.join(", ")}`,
-    );
-  }
-}
-
-/** Options of {@link startServer}. */
-export interface ServerOptions {
-  /**
-   * `host:port` to listen on; port 0 picks a free port.
-   * @default "127.0.0.1:0"
-   */
-  address?: string;
-  /** The services to serve. */
-  services: readonly ServiceRegistration[];
-  /**
-   * Transport security, e.g. `ServerCredentials.createSsl(...)`.
-   * @default ServerCredentials.createInsecure()
-   */
-  credentials?: ServerCredentials;
-  /**
-   * Close each connection after this many ms (±10% jitter, as grpc-js applies
-   * it): the server sends GOAWAY, the client re-resolves its target and finds
-   * backends added since. Unset keeps connections for ever.
-   * @default undefined (no maximum age)
-   */
-  maxConnectionAge?: number;
-  /**
-   * After GOAWAY, how many ms calls already running on the old connection get
-   * to finish before it is closed. Must exceed your longest call or stream:
-   * calls still running then fail with INTERNAL. Needs `maxConnectionAge`.
-   * @default undefined (wait for running calls however long they take)
-   */
-  maxConnectionAgeGrace?: number;
-  /**
-   * Server-side pings to each client connection, to drop connections whose
-   * client is gone. Independent of client keepalive, which grpc-js servers
-   * always permit.
-   * @default undefined (grpc-js default: no server pings)
-   */
-  keepalive?: { timeMs: number; timeoutMs: number };
-  /**
-   * Extra grpc-js server options, applied over the ones above.
-   * @default {}
-   */
-  channelOptions?: ChannelOptions;
-}
+export type { ServerOptions } from "./server-options.js";
+export { type ServiceRegistration, service } from "./service-registration.js";
 
 /** Options of {@link RunningServer.shutdown}. */
 export interface ShutdownOptions {
@@ -94,9 +18,14 @@ export interface ShutdownOptions {
 
 /** A server that is listening. */
 export interface RunningServer {
-  /** `host:port` as bound, with the real port. */
+  /**
+   * `host:port` as bound, with the real port: a target clients can use
+   * (`[::1]:50051` for an IPv6 host).
+   */
   readonly address: string;
+  /** The host as given in `address`, without IPv6 brackets. */
   readonly host: string;
+  /** The port bound (the free port picked when `address` asked for port 0). */
   readonly port: number;
   /**
    * Stops accepting calls, lets running calls finish, and force-closes what is
@@ -107,22 +36,29 @@ export interface RunningServer {
   forceShutdown(): void;
 }
 
-/** Starts a gRPC server for nice-grpc service implementations. */
+/**
+ * Starts a gRPC server for nice-grpc service implementations. Every option is
+ * checked before anything is bound: a bad or unknown one rejects with an
+ * `InvalidOptionError` naming it.
+ */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const address = options.address ?? "127.0.0.1:0";
-  const server = createServer(serverChannelOptions(options));
-  for (const { definition, implementation } of options.services) {
-    checkImplementation(definition, implementation);
-    server.add(definition, implementation as never);
-  }
-  const port = await server.listen(address, options.credentials ?? ServerCredentials.createInsecure());
-  const host = address.slice(0, address.lastIndexOf(":"));
+  const resolved = resolveServerOptions(options);
+  let server = createServer(resolved.channelOptions);
+  // nice-grpc composes server.use(a).use(b) as a(b(handler)) (unlike its
+  // client, which runs the last use() first): use() in array order makes the
+  // first middleware the outermost.
+  for (const middleware of resolved.middleware) server = server.use(middleware);
+  for (const { definition, implementation } of resolved.services) server.add(definition, implementation as never);
+  const { host } = resolved.address;
+  const port = await server.listen(formatServerAddress(host, resolved.address.port), resolved.credentials);
   return {
-    address: `${host}:${port}`,
+    address: formatServerAddress(host, port),
     host,
     port,
-    async shutdown({ timeout = DEFAULT_SHUTDOWN_TIMEOUT_MS } = {}) {
-      checkDuration("timeout", timeout);
+    async shutdown(shutdownOptions?: ShutdownOptions) {
+      const given = checkObject("shutdown options", shutdownOptions, "expected { timeout }") ?? {};
+      checkKnownKeys("shutdown options", given, ["timeout"]);
+      const timeout = checkDuration("timeout", given.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
       let timer: NodeJS.Timeout | undefined;
       const forced = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -134,28 +70,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearTimeout(timer);
     },
     forceShutdown: () => server.forceShutdown(),
-  };
-}
-
-function serverChannelOptions(options: ServerOptions): ChannelOptions {
-  const { maxConnectionAge: age, maxConnectionAgeGrace: grace } = options;
-  if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
-  if (grace !== undefined) {
-    checkDuration("maxConnectionAgeGrace", grace);
-    if (age === undefined)
-      throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
-  }
-  const { keepalive } = options;
-  if (keepalive !== undefined) {
-    checkDuration("keepalive.timeMs", keepalive.timeMs, 1);
-    checkDuration("keepalive.timeoutMs", keepalive.timeoutMs, 1);
-  }
-  return {
-    ...(keepalive
-      ? { "grpc.keepalive_time_ms": keepalive.timeMs, "grpc.keepalive_timeout_ms": keepalive.timeoutMs }
-      : {}),
-    ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
-    ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
-    ...options.channelOptions,
   };
 }

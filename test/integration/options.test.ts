@@ -48,7 +48,7 @@ describe("client options", () => {
     expectInvalid(make({ target, strategy: "leastRequest" }), "strategy", "'leastRequest'");
   });
   test("a strategy that is not one", () => {
-    expectInvalid(make({ target, strategy: { kind: "random" } }), "strategy", "kind: 'random'");
+    expectInvalid(make({ target, strategy: { kind: "random" } }), "strategy", "an object { kind }");
   });
   test('"pool" without size', () => {
     expectInvalid(make({ target, strategy: "pool" }), "size", "undefined");

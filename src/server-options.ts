@@ -1,0 +1,181 @@
+import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
+import type { ServerMiddleware } from "nice-grpc-common";
+import { checkDuration, checkKnownKeys, checkObject } from "./check.js";
+import { InvalidOptionError } from "./errors.js";
+import { parseServerAddress, type ServerAddress } from "./server-address.js";
+import { checkService, type ServiceRegistration } from "./service-registration.js";
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /**
+   * `host:port` to listen on: a host name, an IPv4 address or `[IPv6]`, and a
+   * port, 0 picking a free one. A port is required: grpc-js would bind an
+   * address without one to 443.
+   * @default "127.0.0.1:0"
+   */
+  address?: string;
+  /** The services to serve, each from {@link service}; a service may be given once. */
+  services: readonly ServiceRegistration[];
+  /**
+   * Transport security, e.g. `ServerCredentials.createSsl(...)`.
+   * @default ServerCredentials.createInsecure()
+   */
+  credentials?: ServerCredentials;
+  /**
+   * nice-grpc server middleware (logging, auth, `nice-grpc-opentelemetry`'s
+   * server middleware), applied to every service in array order: the first is
+   * outermost, it sees each call first and its result last.
+   * @default []
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: middleware of any call context extension, as nice-grpc's server.use() takes
+  middleware?: readonly ServerMiddleware<any, any>[];
+  /**
+   * Close each connection after this many ms (±10% jitter, as grpc-js applies
+   * it): the server sends GOAWAY, the client re-resolves its target and finds
+   * backends added since. Unset keeps connections for ever.
+   * @default undefined (no maximum age)
+   */
+  maxConnectionAge?: number;
+  /**
+   * After GOAWAY, how many ms calls already running on the old connection get
+   * to finish before it is closed. Must exceed your longest call or stream:
+   * calls still running then fail with INTERNAL. Needs `maxConnectionAge`.
+   * @default undefined (wait for running calls however long they take)
+   */
+  maxConnectionAgeGrace?: number;
+  /**
+   * Server-side pings to each client connection, to drop connections whose
+   * client is gone: both fields are required. Independent of client
+   * keepalive, which grpc-js servers always permit.
+   * @default undefined (grpc-js default: no server pings)
+   */
+  keepalive?: { timeMs: number; timeoutMs: number };
+  /**
+   * Extra grpc-js server options, applied over the ones above.
+   * @default {}
+   */
+  channelOptions?: ChannelOptions;
+}
+
+/** Every key of ServerOptions: the compiler keeps this list in step with the interface. */
+const OPTION_NAMES = Object.keys({
+  address: true,
+  services: true,
+  credentials: true,
+  middleware: true,
+  maxConnectionAge: true,
+  maxConnectionAgeGrace: true,
+  keepalive: true,
+  channelOptions: true,
+} satisfies Record<keyof ServerOptions, true>);
+
+/** @internal The options of a server, checked, with every default applied. */
+export interface ResolvedServerOptions {
+  address: ServerAddress;
+  services: readonly ServiceRegistration[];
+  credentials: ServerCredentials;
+  // biome-ignore lint/suspicious/noExplicitAny: see ServerOptions.middleware
+  middleware: readonly ServerMiddleware<any, any>[];
+  channelOptions: ChannelOptions;
+}
+
+/**
+ * @internal
+ * Checks a server's options in one pass, before anything is bound: the one
+ * place that reads `ServerOptions`. Every problem is an {@link InvalidOptionError}.
+ */
+export function resolveServerOptions(options: unknown): ResolvedServerOptions {
+  const expected = "expected an object with at least services";
+  const o = checkObject("options", options, expected) ?? fail();
+  checkKnownKeys("startServer options", o, OPTION_NAMES);
+  return {
+    address: parseServerAddress(o.address ?? "127.0.0.1:0"),
+    services: resolveServices(o.services),
+    credentials: resolveCredentials(o.credentials),
+    middleware: resolveMiddleware(o.middleware),
+    channelOptions: resolveChannelOptions(o),
+  };
+
+  function fail(): never {
+    throw new InvalidOptionError("options", options, expected);
+  }
+}
+
+function resolveServices(services: unknown): readonly ServiceRegistration[] {
+  if (!Array.isArray(services)) {
+    throw new InvalidOptionError("services", services, "expected an array of service(Definition, implementation)");
+  }
+  const servedBy = new Map<string, number>();
+  services.forEach((registration: unknown, i) => {
+    const entry = checkObject(`services[${i}]`, registration ?? null, "expected service(Definition, implementation)");
+    const { name, paths } = checkService(entry?.definition, entry?.implementation, `services[${i}].`);
+    // grpc-js would throw "Method handler … already provided" at listen().
+    const twice = paths.find((path) => servedBy.has(path));
+    if (twice !== undefined) {
+      throw new InvalidOptionError(
+        `services[${i}]`,
+        registration,
+        `expected each service once; ${name} is already served by services[${servedBy.get(twice)}]`,
+      );
+    }
+    for (const path of paths) servedBy.set(path, i);
+  });
+  return services;
+}
+
+function resolveCredentials(credentials: unknown): ServerCredentials {
+  if (credentials === undefined) return ServerCredentials.createInsecure();
+  // Credentials from another copy of grpc-js fail this check too; grpc-js would
+  // fail later with a TypeError from deep inside bindAsync.
+  if (!(credentials instanceof ServerCredentials)) {
+    throw new InvalidOptionError(
+      "credentials",
+      credentials,
+      "expected ServerCredentials (from balanced-grpc or @grpc/grpc-js), e.g. ServerCredentials.createSsl(…)",
+    );
+  }
+  return credentials;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see ServerOptions.middleware
+function resolveMiddleware(middleware: unknown): readonly ServerMiddleware<any, any>[] {
+  if (middleware === undefined) return [];
+  const expected = "expected an array of nice-grpc server middleware (async function* (call, context) { … })";
+  if (!Array.isArray(middleware)) throw new InvalidOptionError("middleware", middleware, expected);
+  middleware.forEach((m: unknown, i) => {
+    // An async function returns a promise, not the generator nice-grpc iterates:
+    // every call would fail with "iterator.next is not a function".
+    const asyncFunction = typeof m === "function" && m.constructor?.name === "AsyncFunction";
+    if (typeof m !== "function" || asyncFunction) throw new InvalidOptionError(`middleware[${i}]`, m, expected);
+  });
+  return middleware;
+}
+
+function resolveChannelOptions(o: Record<string, unknown>): ChannelOptions {
+  const { maxConnectionAge: age, maxConnectionAgeGrace: grace } = o;
+  if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
+  if (grace !== undefined) {
+    checkDuration("maxConnectionAgeGrace", grace);
+    if (age === undefined)
+      throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
+  }
+  const keepalive = checkObject("keepalive", o.keepalive, "expected { timeMs, timeoutMs }");
+  if (keepalive !== undefined) {
+    checkKnownKeys("keepalive", keepalive, ["timeMs", "timeoutMs"], "keepalive.");
+    checkDuration("keepalive.timeMs", keepalive.timeMs, 1);
+    checkDuration("keepalive.timeoutMs", keepalive.timeoutMs, 1);
+  }
+  const channelOptions = checkObject(
+    "channelOptions",
+    o.channelOptions,
+    "expected an object of grpc-js server options",
+  );
+  return {
+    ...(keepalive
+      ? { "grpc.keepalive_time_ms": keepalive.timeMs, "grpc.keepalive_timeout_ms": keepalive.timeoutMs }
+      : {}),
+    ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
+    ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
+    ...channelOptions,
+  } as ChannelOptions;
+}
