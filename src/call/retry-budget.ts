@@ -7,6 +7,9 @@
  * calls + 10 per second over 10 s): in a full outage the servers see the
  * calls plus the budget, not every call times every attempt.
  *
+ * The per-second part accrues from the budget's first second, so a new
+ * client gets 10 at once, not the window's 100.
+ *
  * Counted in one-second buckets: a call costs an increment, a retry a sum
  * over the buckets.
  */
@@ -16,6 +19,7 @@ export class RetryBudget {
   private readonly stamp: Float64Array;
   private readonly calls: Float64Array;
   private readonly spent: Float64Array;
+  private readonly born: number;
 
   constructor(
     private readonly ratio: number,
@@ -27,6 +31,7 @@ export class RetryBudget {
     this.stamp = new Float64Array(this.seconds).fill(-1);
     this.calls = new Float64Array(this.seconds);
     this.spent = new Float64Array(this.seconds);
+    this.born = Math.floor(now() / 1000);
   }
 
   /** A call started: it adds `ratio` of an attempt to the budget. */
@@ -45,7 +50,8 @@ export class RetryBudget {
         spent += this.spent[i]!;
       }
     }
-    if (spent + 1 > this.ratio * calls + this.minPerSecond * this.seconds) return false;
+    const reserve = this.minPerSecond * Math.min(this.seconds, second - this.born + 1);
+    if (spent + 1 > this.ratio * calls + reserve) return false;
     this.spent[this.bucket(second)]!++;
     return true;
   }

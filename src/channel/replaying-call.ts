@@ -1,4 +1,5 @@
 import type { ChannelInterface, experimental, Metadata, status as Status, StatusObject } from "@grpc/grpc-js";
+import { avoidBackends, avoidedBy } from "../balancer/pick-hint.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon, statusAfterClose } from "./refused-stream.js";
 
@@ -60,6 +61,8 @@ export class ReplayingCall implements CallStream {
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
+  /** Backends that refused this call (and those the caller asked to avoid). */
+  private refusedBy: Set<string> | undefined;
   /** During a replay: messages still to send, in order; the caller's new ones join the end. */
   private replayQueue: KeptMessage[] | undefined;
 
@@ -126,7 +129,11 @@ export class ReplayingCall implements CallStream {
     }
     this.replays++;
     this.source.replayed();
-    this.startAttempt(this.metadata!.clone());
+    // Not to the backend that refused it while another is ready (it is closing that connection).
+    (this.refusedBy ??= new Set(avoidedBy(this.metadata!))).add(this.call!.getPeer());
+    const metadata = this.metadata!.clone();
+    avoidBackends(metadata, this.refusedBy);
+    this.startAttempt(metadata);
     const call = this.call!;
     if (this.readRequested) call.startRead();
     // grpc-js holds one outgoing message until the stream is up and expects the

@@ -42,8 +42,10 @@ export class FakeCall {
   cancelWithStatus(code: number, details: string): void {
     this.cancelled = { code, details };
   }
+  /** The backend this attempt went to, as grpc-js's getPeer() reports it. */
+  peer = "fake";
   getPeer(): string {
-    return "fake";
+    return this.peer;
   }
   getCallNumber(): number {
     return 0;
@@ -86,6 +88,8 @@ export class FakeChannel {
   closed = false;
   replays = 0;
   readonly calls: FakeCall[] = [];
+  /** The backends attempts go to, in turn. */
+  peers = ["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"];
 
   createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): ReplayingCall {
     return new ReplayingCall(this as never, [method, deadline, host, parent, flags]);
@@ -93,6 +97,7 @@ export class FakeChannel {
   attempt(method: string, deadline: Date | number): FakeCall {
     if (this.closed) throw new Error("closed");
     const call = new FakeCall(method, deadline);
+    call.peer = this.peers[this.calls.length % this.peers.length]!;
     this.calls.push(call);
     return call;
   }
