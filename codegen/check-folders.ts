@@ -67,7 +67,8 @@ export async function checkTargets(outDir: string, files: readonly string[]): Pr
   for (const [folder, real] of folders) {
     if (!isInside(await real, outDir)) {
       throw new GenerateError(
-        `--out: ${shown(folder)} is a symbolic link to ${shown(await real)}, outside --out; nothing was written`,
+        `--out: ${shown(folder)} is, or is inside, a symbolic link to a folder outside --out ` +
+          `(${shown(await real)}); nothing was written`,
       );
     }
   }
