@@ -8,16 +8,24 @@
  * imported from `balanced-grpc`: all strategy and call logic stays in the
  * SDK, so regenerating never changes behaviour.
  *
+ * A method whose name JavaScript or the client gives a meaning to (`then`,
+ * `close`, `toString`, …) gets a `_` suffix on the client (`then_`): see
+ * src/method-names.ts for the rule. The wire name stays the proto's.
+ *
  * Run it through `balanced-grpc generate`, or from your own buf.gen.yaml with
  * `opt: target=ts` beside ts-proto (see the README).
  */
 import { posix } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { createEcmaScriptPlugin, type GeneratedFile, getComments, runNodeJs, type Schema } from "@bufbuild/protoplugin";
+import { clientMethodNames, printClientDefinition } from "./client-method-names.js";
 
 function printService(f: GeneratedFile, service: DescService): void {
   const name = service.name;
-  const definition = `${name}Definition`;
+  const names = clientMethodNames(service);
+  const definition = names.some(([key, client]) => key !== client)
+    ? printClientDefinition(f, service, names)
+    : `${name}Definition`;
   f.print(f.jsDoc(`A typed client for \`${service.typeName}\`, with \`close()\`.`));
   f.print(`export type ${name}SdkClient = SdkClient<typeof ${definition}>;`);
   f.print();

@@ -2,6 +2,7 @@ import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CompatServiceDefinition } from "nice-grpc";
 import { ClientError, type MethodDescriptor, Status } from "nice-grpc-common";
 import { InvalidOptionError } from "../errors.js";
+import { reservedMethodNameProblem } from "../method-names.js";
 
 /** The four kinds of gRPC method. */
 export type MethodKind = "unary" | "serverStreaming" | "clientStreaming" | "bidiStreaming";
@@ -20,9 +21,6 @@ export interface MethodInfo {
   serialize(request: unknown): Buffer;
   deserialize(bytes: Buffer): unknown;
 }
-
-/** Names every client has besides its methods. */
-const RESERVED = ["close", "$channel"];
 
 interface AnyMethod {
   path?: string;
@@ -50,13 +48,8 @@ export function methodsOf(definition: CompatServiceDefinition): MethodInfo[] {
     (tsProto ? (definition as { methods: object }).methods : definition) as Record<string, AnyMethod>,
   );
   return entries.map(([name, method]) => {
-    if (RESERVED.includes(name)) {
-      throw new InvalidOptionError(
-        "definition",
-        name,
-        `expected no method named ${RESERVED.join(" or ")} (the client uses these names)`,
-      );
-    }
+    const reserved = reservedMethodNameProblem(name);
+    if (reserved) throw new InvalidOptionError("definition", name, reserved);
     const path = tsProto ? `/${(definition as { fullName: string }).fullName}/${method.name}` : method.path!;
     const idempotencyLevel = method.options?.idempotencyLevel;
     const options = method.options ?? {};
