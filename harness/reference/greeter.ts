@@ -11,6 +11,11 @@ export interface GreeterKnobs {
   slowMs: number;
   /** Fail every n-th SayHello with UNAVAILABLE (2: half of them); 0 never. */
   failEvery: number;
+  /** Stall every n-th SayHello for `stallMs` (50: 2% of them, a GC pause); 0 never. Its reply says "(stalled)". */
+  stallEvery?: number;
+  stallMs?: number;
+  /** SayHello calls that stalled (started to). */
+  stalls?: number;
 }
 
 /** Options of {@link greeterService}. */
@@ -35,6 +40,11 @@ export function greeterImplementation(options: GreeterServiceOptions = {}): Gree
         throw new ServerError(Status.UNAVAILABLE, `${backend ?? "backend"} fails call ${calls}`);
       }
       if (knobs?.slowMs) await delay(knobs.slowMs);
+      if (knobs?.stallEvery && calls % knobs.stallEvery === 0) {
+        knobs.stalls = (knobs.stalls ?? 0) + 1;
+        await delay(knobs.stallMs ?? 300);
+        return { message: `Hello ${request.name} (stalled)` };
+      }
       return { message: `Hello ${request.name}` };
     },
   };

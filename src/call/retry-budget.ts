@@ -7,8 +7,9 @@
  * calls + 10 per second over 10 s): in a full outage the servers see the
  * calls plus the budget, not every call times every attempt.
  *
- * The per-second part accrues from the budget's first second, so a new
- * client gets 10 at once, not the window's 100.
+ * The per-second part accrues as the budget lives, one second's worth at
+ * once, so a new client gets 10 at first (not the window's 100) and over
+ * its first T seconds at most 10 × (T + 1).
  *
  * Counted in one-second buckets: a call costs an increment, a retry a sum
  * over the buckets.
@@ -31,7 +32,7 @@ export class RetryBudget {
     this.stamp = new Float64Array(this.seconds).fill(-1);
     this.calls = new Float64Array(this.seconds);
     this.spent = new Float64Array(this.seconds);
-    this.born = Math.floor(now() / 1000);
+    this.born = now();
   }
 
   /** A call started: it adds `ratio` of an attempt to the budget. */
@@ -50,7 +51,8 @@ export class RetryBudget {
         spent += this.spent[i]!;
       }
     }
-    const reserve = this.minPerSecond * Math.min(this.seconds, second - this.born + 1);
+    const lived = (this.now() - this.born) / 1000;
+    const reserve = this.minPerSecond * Math.min(this.seconds, lived + 1);
     if (spent + 1 > this.ratio * calls + reserve) return false;
     this.spent[this.bucket(second)]!++;
     return true;

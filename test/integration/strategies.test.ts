@@ -100,7 +100,15 @@ describe("behind a single-IP L4 load balancer", () => {
     await load(client, 1200);
     // The proxy deals connections round-robin: 10 connections → 4/3/3.
     expect(backends.totalPeers()).toBe(10);
+    // p2c is least-loaded, not even (its shares here ran 14–47%): it promises every backend is served.
     for (const backend of backends.list) expect(backend.calls).toBeGreaterThan(0);
-    for (const share of backends.shares()) expect(share).toBeGreaterThan(0.15);
+  });
+
+  test('pool(10, { pick: "roundRobin" }) spreads by connections: 4/3/3 of them, so 40/30/30% of the calls', async () => {
+    const client = await warmClient({ target: proxy.address, strategy: pool(10, { pick: "roundRobin" }) });
+    await load(client, 1200);
+    expect(backends.totalPeers()).toBe(10);
+    expect(backends.shares().sort()).toEqual([expect.closeTo(0.3, 1), expect.closeTo(0.3, 1), expect.closeTo(0.4, 1)]);
+    for (const share of backends.shares()) expect(share).toBeGreaterThanOrEqual(0.27);
   });
 });

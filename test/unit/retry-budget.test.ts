@@ -16,12 +16,12 @@ const drain = (b: RetryBudget) => {
 };
 
 describe("retry budget", () => {
-  test("ratio of the calls in the window, plus minPerSecond for each second the budget has lived (at most the window)", () => {
+  test("ratio of the calls in the window, plus minPerSecond per second the budget has lived, one second's worth at once (at most the window)", () => {
     const { b, advance } = budget(0.2, 10);
     for (let i = 0; i < 100; i++) b.deposit();
-    expect(drain(b)).toBe(20 + 10); // 20% of 100 calls + 10 for the first second
+    expect(drain(b)).toBe(20 + 10); // 20% of 100 calls + one second's worth at once
     advance(1_000);
-    expect(drain(b)).toBe(10); // one more second: 10 more
+    expect(drain(b)).toBe(10); // a second later: 10 more (accrued as it lived)
     advance(20_000);
     // The window moved past every call and retry: the reserve alone, a full window's worth.
     expect(drain(b)).toBe(100);
