@@ -76,8 +76,12 @@ export class CallLifecycle {
   ): CallStream | undefined {
     try {
       const call = channel.createCall(this.path, this.deadline, null, null, 0);
-      if (alongside && this.attempt) (this.others ??= []).push(this.attempt);
-      else this.others = undefined;
+      if (alongside && this.attempt) {
+        this.others ??= [];
+        this.others.push(this.attempt);
+      } else {
+        this.others = undefined;
+      }
       this.attempt = call;
       const metadata = outgoingMetadata(this.options.metadata, this.options.waitForReady);
       if (avoid && avoid.size > 0) avoidBackends(metadata, avoid);

@@ -130,7 +130,8 @@ class UnaryCall {
       this.life.finish(outcome.error);
       return;
     }
-    (this.tried ??= new Set()).add(attempt.call!.getPeer());
+    this.tried ??= new Set();
+    this.tried.add(attempt.call!.getPeer());
     const error = new ClientError(this.method.path, status.code, status.details);
     if (this.inFlight.length > 0) {
       // A hedge is still out: it may yet answer, unless this answer is final.

@@ -130,7 +130,8 @@ export class ReplayingCall implements CallStream {
     this.replays++;
     this.source.replayed();
     // Not to the backend that refused it while another is ready (it is closing that connection).
-    (this.refusedBy ??= new Set(avoidedBy(this.metadata!))).add(this.call!.getPeer());
+    this.refusedBy ??= new Set(avoidedBy(this.metadata!));
+    this.refusedBy.add(this.call!.getPeer());
     const metadata = this.metadata!.clone();
     avoidBackends(metadata, this.refusedBy);
     this.startAttempt(metadata);

@@ -5,7 +5,10 @@ import { RetryBudget } from "../../src/call/retry-budget.js";
 function budget(ratio: number, minPerSecond: number) {
   let now = 1_000_000;
   const b = new RetryBudget(ratio, minPerSecond, 10_000, () => now);
-  return { b, advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { b, advance };
 }
 
 /** Withdraws until refused; how many went. */
