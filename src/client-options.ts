@@ -1,9 +1,17 @@
-import { type ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
+import { ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
 import type { CallOptions, ClientMiddleware, CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
 import type { Status } from "nice-grpc-common";
 import type { BalancerSettings } from "./balancer/balancer-config.js";
 import type { HedgingOptions, RetryOptions, SdkCallOptions } from "./call/call-options.js";
-import { checkCount, checkDuration, checkFraction, checkInteger, checkObject, checkOneOf } from "./check.js";
+import {
+  checkCount,
+  checkDuration,
+  checkFraction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkOneOf,
+} from "./check.js";
 import {
   DEFAULT_CHANNEL_OPTIONS,
   DEFAULT_FAILURE_ACCRUAL,
@@ -319,6 +327,28 @@ export interface ResolvedClientSettings {
   hedging: ResolvedHedging | false;
 }
 
+/** Every key of any {@link ClientOptions} (a union: its members' keys, all of them). */
+type ClientOptionName = ClientOptions extends infer O ? (O extends unknown ? keyof O : never) : never;
+
+/** Every client option's name, compile-checked against the type: a misspelled one is refused, not ignored. */
+const CLIENT_OPTION_NAMES = Object.keys({
+  target: true,
+  strategy: true,
+  size: true,
+  pick: true,
+  credentials: true,
+  channelOptions: true,
+  keepalive: true,
+  maxConnectionAge: true,
+  outlierDetection: true,
+  failureAccrual: true,
+  middleware: true,
+  defaultCallOptions: true,
+  retry: true,
+  retryBudget: true,
+  hedging: true,
+} satisfies Record<ClientOptionName, true>);
+
 /**
  * @internal
  * Checks a client's options in one pass and applies every default: the one
@@ -326,6 +356,7 @@ export interface ResolvedClientSettings {
  */
 export function resolveClientOptions(options: unknown): ResolvedClientSettings {
   const o = checkObject("options", options, "expected an object with at least a target") ?? fail();
+  checkKnownKeys("client options", o, CLIENT_OPTION_NAMES);
   return {
     channel: resolveChannelSettings(o.target, resolveStrategy(o), o as ChannelSettings),
     middleware: resolveMiddleware(o.middleware),
@@ -360,7 +391,7 @@ export function resolveChannelSettings(
   return {
     target: validateTarget(target),
     strategy,
-    credentials: settings.credentials ?? grpcCredentials.createInsecure(),
+    credentials: resolveCredentials(settings.credentials),
     channelOptions: { ...DEFAULT_CHANNEL_OPTIONS, ...userOptions, ...resolveKeepalive(settings.keepalive) },
     serviceConfig: parseServiceConfig(serviceConfig),
     balancer: {
@@ -416,6 +447,7 @@ function resolveKeepalive(keepalive: unknown): ChannelOptions {
   if (keepalive === undefined || keepalive === false) return {};
   const settings =
     keepalive === true ? {} : checkObject("keepalive", keepalive, "expected true, false or { timeMs, timeoutMs }");
+  if (settings) checkKnownKeys("keepalive", settings, ["timeMs", "timeoutMs"], "keepalive.");
   return {
     "grpc.keepalive_time_ms": checkDuration("keepalive.timeMs", settings?.timeMs ?? DEFAULT_KEEPALIVE.timeMs, 1),
     "grpc.keepalive_timeout_ms": checkDuration(
@@ -449,6 +481,7 @@ function parseServiceConfig(serviceConfig: unknown): Record<string, unknown> | u
 function resolveOutlierDetection(value: unknown): Record<string, unknown> | undefined {
   if (value === undefined || value === false) return undefined;
   const given = value === true ? {} : checkObject("outlierDetection", value, "expected true, false or settings");
+  if (given) checkKnownKeys("outlierDetection", given, Object.keys(DEFAULT_OUTLIER_DETECTION), "outlierDetection.");
   const setting = <K extends keyof OutlierDetectionSettings>(key: K): number =>
     (given?.[key] ?? DEFAULT_OUTLIER_DETECTION[key]) as number;
   // grpc-js reads these durations as { seconds, nanos } objects.
@@ -475,19 +508,32 @@ function resolveOutlierDetection(value: unknown): Record<string, unknown> | unde
 // biome-ignore lint/suspicious/noExplicitAny: see ClientOptions.middleware
 function resolveMiddleware(middleware: unknown): readonly ClientMiddleware<any, any>[] {
   if (middleware === undefined) return [];
-  if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
-    throw new InvalidOptionError(
-      "middleware",
-      middleware,
-      "expected an array of nice-grpc client middleware functions",
-    );
-  }
+  const expected = "expected an array of nice-grpc client middleware (async function* (call, options) { … })";
+  if (!Array.isArray(middleware)) throw new InvalidOptionError("middleware", middleware, expected);
+  middleware.forEach((m, i) => {
+    // An `async function` returns a promise, not the async iterator nice-grpc drives: every call would fail.
+    if (typeof m !== "function" || m.constructor?.name === "AsyncFunction") {
+      throw new InvalidOptionError(`middleware[${i}]`, m, expected);
+    }
+  });
   return middleware;
+}
+
+/** grpc-js channel credentials, made by its `credentials.*` functions (a plain object would fail inside grpc-js). */
+function resolveCredentials(value: unknown): ChannelCredentials {
+  if (value === undefined) return grpcCredentials.createInsecure();
+  if (value instanceof ChannelCredentials) return value;
+  throw new InvalidOptionError(
+    "credentials",
+    value,
+    "expected ChannelCredentials from credentials.createInsecure() or credentials.createSsl(…) (of the one @grpc/grpc-js in the project)",
+  );
 }
 
 function resolveRetry(retry: unknown): ResolvedRetrySettings | false {
   if (retry === false) return false;
   const given = checkObject("retry", retry, "expected retry settings or false") ?? {};
+  checkKnownKeys("retry", given, Object.keys(DEFAULT_RETRY), "retry.");
   const statuses = given.retryableStatuses ?? DEFAULT_RETRY.retryableStatuses;
   if (!Array.isArray(statuses) || statuses.some((s) => !Number.isInteger(s))) {
     throw new InvalidOptionError("retry.retryableStatuses", statuses, "expected an array of status codes");
@@ -510,6 +556,7 @@ function resolveFailureAccrual(value: unknown): BalancerSettings["failureAccrual
           value,
           "expected true, false or { consecutiveFailures, baseEjectionMs, maxEjectionMs }",
         ) ?? {});
+  checkKnownKeys("failureAccrual", given, Object.keys(DEFAULT_FAILURE_ACCRUAL), "failureAccrual.");
   const d = DEFAULT_FAILURE_ACCRUAL;
   const resolved = {
     consecutiveFailures: checkInteger(
@@ -534,6 +581,7 @@ function resolveFailureAccrual(value: unknown): BalancerSettings["failureAccrual
 function resolveRetryBudget(value: unknown): ResolvedRetryBudget | false {
   if (value === false) return false;
   const given = checkObject("retryBudget", value, "expected { ratio, minPerSecond } or false") ?? {};
+  checkKnownKeys("retryBudget", given, Object.keys(DEFAULT_RETRY_BUDGET), "retryBudget.");
   return {
     ratio: checkFraction("retryBudget.ratio", given.ratio ?? DEFAULT_RETRY_BUDGET.ratio, 1000),
     minPerSecond: checkFraction(
@@ -554,6 +602,7 @@ export function resolveHedging(
     value === true
       ? {}
       : (checkObject(option, value, "expected true, false or { delayMs, maxAttempts, budget }") ?? {});
+  checkKnownKeys(option, given, Object.keys(DEFAULT_HEDGING), `${option}.`);
   const delayMs = given.delayMs ?? base.delayMs;
   return {
     delayMs: delayMs === "auto" ? "auto" : checkDuration(`${option}.delayMs`, delayMs),

@@ -4,22 +4,29 @@ import { ResponseAsNext } from "./call/as-next.js";
 import type { SdkCallOptions } from "./call/call-options.js";
 import { CallPolicy } from "./call/call-policy.js";
 import type { EngineCallOptions } from "./call/call-types.js";
+import { checkCallOptions } from "./call/check-call-options.js";
 import { clientStreamingCall } from "./call/client-streaming-call.js";
+import { failedStream } from "./call/failed-stream.js";
 import { type MethodInfo, methodsOf } from "./call/method.js";
 import { ResponseStream } from "./call/response-stream.js";
 import { unaryCall } from "./call/unary-call.js";
-import type { BalancedChannel } from "./channel/balanced-channel.js";
+import type { BalancedChannel, CloseOptions } from "./channel/balanced-channel.js";
 import { openChannel } from "./channel/create-balanced-channel.js";
 import { type ClientOptions, type ResolvedClientSettings, resolveClientOptions } from "./client-options.js";
+import { InvalidOptionError } from "./errors.js";
 
 /** What every generated client has besides its service's methods. */
 export interface ClientControls {
   /**
-   * Closes the client's connections. Calls already sent finish; calls still
-   * waiting for a connection end with CANCELLED; later calls reject at once.
-   * Once every client is closed the process can exit. Calling it again does nothing.
+   * Closes the client's connections. Calls already sent finish, or with
+   * `{ graceMs }` are cancelled once that time is up; calls still waiting
+   * for a connection end with CANCELLED; later calls reject at once.
+   * Resolves when every call has ended. Once every client is closed and its
+   * calls have ended, the process can exit: a call without a deadline to a
+   * server that never answers runs until `graceMs` cancels it. Calling it
+   * again closes nothing more.
    */
-  close(): void;
+  close(options?: CloseOptions): Promise<void>;
   /** The client's channel: `stats()` per connection, connectivity state. */
   readonly $channel: BalancedChannel;
 }
@@ -50,10 +57,14 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
   const channel = openChannel(settings.channel);
   const middleware = settings.middleware.length > 0 ? compose(settings.middleware) : undefined;
   const policy = new CallPolicy(settings.retry, settings.retryBudget, settings.hedging);
+  // With middleware, call options may carry the middleware's own names: only the engine's are checked.
+  const strict = middleware === undefined;
+  checkDefaultCallOptions(settings, methods, strict);
   const client: Record<string, unknown> = {};
   for (const method of methods) {
     const defaults = defaultsFor(settings, method.name);
-    const engine = engineFor(channel, method, policy);
+    checked.add(defaults);
+    const engine = engineFor(channel, method, policy, strict);
     const run = middleware ? withMiddleware(middleware, method, engine) : engine;
     client[method.name] =
       defaults === NO_OPTIONS
@@ -62,7 +73,7 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
             run(request, options === undefined ? defaults : { ...defaults, ...options });
   }
   Object.defineProperties(client, {
-    close: { value: () => channel.close(), enumerable: false },
+    close: { value: (options?: CloseOptions) => channel.close(options), enumerable: false },
     $channel: { value: channel, enumerable: false },
   });
   return client as SdkClient<Service>;
@@ -80,15 +91,61 @@ function defaultsFor(settings: ResolvedClientSettings, name: string): EngineCall
   return { ...all, ...own };
 }
 
-function engineFor(channel: BalancedChannel, method: MethodInfo, policy: CallPolicy): MethodFunction {
+/** Call options objects already checked: no options, and each method's defaults. */
+const checked = new WeakSet<object>([NO_OPTIONS]);
+
+/** A client's `defaultCallOptions`: `"*"` or method names, each a valid set of call options. */
+function checkDefaultCallOptions(
+  settings: ResolvedClientSettings,
+  methods: readonly MethodInfo[],
+  strict: boolean,
+): void {
+  const names = ["*", ...methods.map((m) => m.name)];
+  for (const [name, options] of Object.entries(settings.defaultCallOptions)) {
+    if (!names.includes(name)) {
+      throw new InvalidOptionError(
+        `defaultCallOptions.${name}`,
+        options,
+        `expected "*" or a method of the service (${names.slice(1).join(", ")})`,
+      );
+    }
+    checkCallOptions(options, `defaultCallOptions.${name}.`, strict);
+  }
+}
+
+/**
+ * The engine for one method. Call options are checked first (unless already
+ * checked): bad ones are the call's failure, a rejection or the stream's
+ * first error, the same for every kind; nothing is sent.
+ */
+function engineFor(channel: BalancedChannel, method: MethodInfo, policy: CallPolicy, strict: boolean): MethodFunction {
+  const invalid = (options: EngineCallOptions): unknown => {
+    if (checked.has(options)) return undefined;
+    try {
+      checkCallOptions(options, "", strict);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
   switch (method.kind) {
     case "unary":
-      return (request, options = NO_OPTIONS) => unaryCall(channel, method, request, options, policy);
+      return (request, options = NO_OPTIONS) => {
+        const error = invalid(options);
+        return error ? Promise.reject(error) : unaryCall(channel, method, request, options, policy);
+      };
     case "clientStreaming":
-      return (requests, options = NO_OPTIONS) =>
-        clientStreamingCall(channel, method, requests as AsyncIterable<unknown>, options);
+      return (requests, options = NO_OPTIONS) => {
+        const error = invalid(options);
+        return error
+          ? Promise.reject(error)
+          : clientStreamingCall(channel, method, requests as AsyncIterable<unknown>, options);
+      };
     default:
-      return (request, options = NO_OPTIONS) => new ResponseStream(channel, method, request, options);
+      return (request, options = NO_OPTIONS) => {
+        const error = invalid(options);
+        return error ? failedStream(error) : new ResponseStream(channel, method, request, options);
+      };
   }
 }
 
@@ -110,11 +167,27 @@ function withMiddleware(middleware: AnyMiddleware, method: MethodInfo, engine: M
       unknown,
       unknown
     >;
+  // A middleware that throws, or returns no async iterator, fails the call where every failure goes.
+  const start = (request: unknown, options: EngineCallOptions) => {
+    const iterator = middleware(callOf(request), options as SdkCallOptions);
+    if (typeof iterator?.next !== "function") {
+      throw new TypeError(
+        `balanced-grpc: a middleware of ${descriptor.path} returned ${typeof iterator}, not an async iterator: write it as an async generator (async function* (call, options) { … })`,
+      );
+    }
+    return iterator;
+  };
   if (responseStream) {
-    return (request, options = NO_OPTIONS) => middleware(callOf(request), options as SdkCallOptions);
+    return (request, options = NO_OPTIONS) => {
+      try {
+        return start(request, options);
+      } catch (error) {
+        return failedStream(error);
+      }
+    };
   }
   return async (request, options = NO_OPTIONS) => {
-    const iterator = middleware(callOf(request), options as SdkCallOptions);
+    const iterator = start(request, options);
     let result = await iterator.next();
     // As nice-grpc: a middleware of a single-response call must return one message.
     while (true) {

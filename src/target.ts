@@ -1,5 +1,9 @@
 import { isIP } from "node:net";
+import { shorten } from "./describe-value.js";
 import { InvalidOptionError } from "./errors.js";
+
+/** A part of the target quoted in a message: the value itself is shown (shortened) by the error. */
+const short = (part: string) => shorten(part, 40);
 
 /** The URI schemes grpc-js resolves. A target without one is a `dns:` name. */
 const SCHEMES = new Set(["dns", "ipv4", "ipv6", "unix", "unix-abstract"]);
@@ -26,7 +30,8 @@ export function validateTarget(target: unknown): string {
   const explicit = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/.exec(value);
   const scheme = explicit?.[1]?.toLowerCase();
   if (explicit && scheme !== undefined && (SCHEMES.has(scheme) || explicit[2]!.startsWith("//"))) {
-    if (!SCHEMES.has(scheme)) fail(`expected a scheme grpc-js resolves (${[...SCHEMES].join(", ")}), not "${scheme}:"`);
+    if (!SCHEMES.has(scheme))
+      fail(`expected a scheme grpc-js resolves (${[...SCHEMES].join(", ")}), not "${short(scheme)}:"`);
     const rest = explicit[2]!;
     const problem = checkScheme(scheme, rest);
     if (problem) fail(problem);
@@ -48,7 +53,7 @@ function checkScheme(scheme: string, rest: string): string | undefined {
         const authority = rest.slice(2, slash);
         if (authority !== "") {
           const problem = checkHostPort(authority, { bracketsOptional: false });
-          if (problem) return `DNS server "${authority}": ${problem}`;
+          if (problem) return `DNS server "${short(authority)}": ${problem}`;
         }
         name = rest.slice(slash + 1);
       }
@@ -60,9 +65,9 @@ function checkScheme(scheme: string, rest: string): string | undefined {
       if (rest === "") return `expected "${scheme}:" followed by comma-separated addresses`;
       for (const address of rest.split(",")) {
         const problem = checkHostPort(address, { bracketsOptional: family === 6 });
-        if (problem) return `address "${address}": ${problem}`;
+        if (problem) return `address "${short(address)}": ${problem}`;
         const host = splitHostPort(address)?.host ?? address;
-        if (isIP(host) !== family) return `address "${address}": expected an IPv${family} address`;
+        if (isIP(host) !== family) return `address "${short(address)}": expected an IPv${family} address`;
       }
       return undefined;
     }
@@ -101,11 +106,12 @@ function checkHostPort(value: string, { bracketsOptional }: { bracketsOptional: 
   }
   const { host, port } = parts;
   if (host === "") return `expected a host name before the port`;
-  if (isIP(host) === 0 && !HOSTNAME.test(host)) return `expected a valid host name, not "${host}"`;
+  if (host.length > 253) return `expected a host name of at most 253 characters (DNS's limit), not ${host.length}`;
+  if (isIP(host) === 0 && !HOSTNAME.test(host)) return `expected a valid host name, not "${short(host)}"`;
   if (port !== undefined) {
-    if (!/^[0-9]+$/.test(port)) return `expected a numeric port, not "${port}"`;
+    if (!/^[0-9]+$/.test(port)) return `expected a numeric port, not "${short(port)}"`;
     const n = Number(port);
-    if (n < 1 || n > 65535) return `expected a port from 1 to 65535, not ${port}`;
+    if (n < 1 || n > 65535) return `expected a port from 1 to 65535, not ${short(port)}`;
   }
   return undefined;
 }

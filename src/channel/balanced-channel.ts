@@ -1,6 +1,13 @@
-import type { Channel, ChannelInterface, experimental, connectivityState as State } from "@grpc/grpc-js";
+import {
+  type Channel,
+  type ChannelInterface,
+  type experimental,
+  type connectivityState as State,
+  status as Status,
+} from "@grpc/grpc-js";
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
+import { checkDuration } from "../check.js";
 import { ClientClosedError } from "../errors.js";
 import { ReplayingCall } from "./replaying-call.js";
 
@@ -16,9 +23,24 @@ type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
  * rotation"), and calls that `close()` ends before they were sent end with
  * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
  */
+/** Options of {@link BalancedChannel.close}. */
+export interface CloseOptions {
+  /**
+   * How long calls already sent may still run, ms; then those left are
+   * cancelled (CANCELLED). A call to a server that never answers, made
+   * without a deadline, would otherwise run, and keep the process alive,
+   * for ever. `0` cancels them at once.
+   * @default undefined (calls already sent run until they end)
+   */
+  graceMs?: number;
+}
+
 export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
+  /** Calls created and not yet settled: what close() waits for, or cancels after its grace. */
+  private readonly live = new Set<ReplayingCall>();
+  private drained: (() => void) | undefined;
 
   /** @internal */
   constructor(
@@ -38,7 +60,15 @@ export class BalancedChannel implements ChannelInterface {
 
   createCall(...args: CreateCallArgs): experimental.CallStream {
     if (this.isClosed) throw new ClientClosedError(this.target);
-    return new ReplayingCall(this, args);
+    const call = new ReplayingCall(this, args);
+    this.live.add(call);
+    return call;
+  }
+
+  /** @internal */
+  settled(call: ReplayingCall): void {
+    this.live.delete(call);
+    if (this.live.size === 0) this.drained?.();
   }
 
   /** @internal One bare attempt of a call, on grpc-js's channel. */
@@ -61,14 +91,38 @@ export class BalancedChannel implements ChannelInterface {
   }
 
   /**
-   * Closes every connection. Calls already sent finish; calls still waiting
-   * for a connection end with CANCELLED; later calls fail at once. Calling it
-   * again does nothing.
+   * Closes every connection. Calls already sent finish (within `graceMs`,
+   * if given; then they are cancelled); calls still waiting for a connection
+   * end with CANCELLED; later calls fail at once. Resolves once every call
+   * has ended. Calling it again does nothing more (and resolves the same way).
    */
-  close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.channel.close();
+  close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs === undefined ? undefined : checkDuration("graceMs", options.graceMs);
+    const done =
+      this.live.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const previous = this.drained;
+            this.drained = () => {
+              previous?.();
+              resolve();
+            };
+          });
+    if (graceMs !== undefined && this.live.size > 0) {
+      // The timer is no reason to stay alive: the calls it bounds are.
+      setTimeout(() => this.cancelAll(), graceMs).unref();
+    }
+    if (!this.isClosed) {
+      this.isClosed = true;
+      this.channel.close();
+    }
+    return done;
+  }
+
+  private cancelAll(): void {
+    for (const call of [...this.live]) {
+      call.cancelWithStatus(Status.CANCELLED, "balanced-grpc: the client was closed and its grace period ran out");
+    }
   }
 
   /** The channel's state: READY while any connection is ready. */

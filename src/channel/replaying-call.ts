@@ -15,6 +15,8 @@ export interface AttemptSource {
   attempt(...args: CreateCallArgs): CallStream;
   /** Called when a refused stream is sent again. */
   replayed(): void;
+  /** Called once the call's final status went to the caller. */
+  settled(call: ReplayingCall): void;
 }
 
 interface KeptMessage {
@@ -74,7 +76,10 @@ export class ReplayingCall implements CallStream {
   start(metadata: Metadata, listener: Listener): void {
     if (this.cancelled) {
       const { code, details } = this.cancelled;
-      process.nextTick(() => listener.onReceiveStatus({ code, details, metadata: metadata.clone() }));
+      process.nextTick(() => {
+        listener.onReceiveStatus({ code, details, metadata: metadata.clone() });
+        this.source.settled(this);
+      });
       return;
     }
     this.metadata = metadata;
@@ -104,6 +109,7 @@ export class ReplayingCall implements CallStream {
     }
     this.kept = undefined;
     this.listener!.onReceiveStatus(statusAfterClose(status, this.responded, closed));
+    this.source.settled(this);
   }
 
   // --- Attempts -------------------------------------------------------------
@@ -125,6 +131,7 @@ export class ReplayingCall implements CallStream {
       const { code, details } = this.cancelled;
       this.kept = undefined;
       this.listener!.onReceiveStatus({ code, details, metadata: this.metadata!.clone() });
+      this.source.settled(this);
       return;
     }
     this.replays++;

@@ -192,7 +192,7 @@ describe("retry follows the proto", () => {
   });
 
   test("bad middleware is refused", () => {
-    expect(() => createGreeterClient({ target: flaky.address, middleware: [42 as never] })).toThrow(/"middleware"/);
+    expect(() => createGreeterClient({ target: flaky.address, middleware: [42 as never] })).toThrow(/"middleware\[0\]"/);
   });
 });
 

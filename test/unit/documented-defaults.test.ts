@@ -54,6 +54,7 @@ const EXPECTED: Record<string, string> = {
   "call/call-options.ts#budget": String(DEFAULT_HEDGING.budget),
   "call/call-options.ts#hedge": "the client's `hedging`, for idempotent methods",
   "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),
+  "channel/balanced-channel.ts#graceMs": "undefined (calls already sent run until they end)",
   "channel/create-balanced-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
   "call/call-options.ts#deadline": "undefined (no deadline)",
   "call/call-options.ts#retry": "true for idempotent methods, false otherwise",

@@ -104,6 +104,11 @@ export class FakeChannel {
   replayed(): void {
     this.replays++;
   }
+  /** Calls whose final status went to their caller. */
+  settledCalls = 0;
+  settled(): void {
+    this.settledCalls++;
+  }
   get last(): FakeCall {
     return this.calls.at(-1)!;
   }
