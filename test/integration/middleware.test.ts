@@ -192,7 +192,9 @@ describe("retry follows the proto", () => {
   });
 
   test("bad middleware is refused", () => {
-    expect(() => createGreeterClient({ target: flaky.address, middleware: [42 as never] })).toThrow(/"middleware\[0\]"/);
+    expect(() => createGreeterClient({ target: flaky.address, middleware: [42 as never] })).toThrow(
+      /"middleware\[0\]"/,
+    );
   });
 });
 
