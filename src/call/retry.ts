@@ -14,6 +14,13 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
   return Math.round((backoff * (1 + random())) / 2);
 }
 
+/**
+ * grpc-js's details when HTTP/2 reset the stream for its header block
+ * (COMPRESSION_ERROR, code 9): metadata too large to send, seen at about
+ * 100 KB in one value. The same metadata would fail the same way again.
+ */
+const HEADERS_REFUSED = "Received RST_STREAM with code 9";
+
 /** The trailer by which a server tells how long to wait before a retry (gRFC A6). */
 export const PUSHBACK_TRAILER = "grpc-retry-pushback-ms";
 
@@ -38,6 +45,8 @@ export function retryDelay(
   const maxAttempts = options.retryMaxAttempts ?? client.retryMaxAttempts;
   const statuses = options.retryableStatuses ?? client.retryableStatuses;
   if (attempt >= maxAttempts || !statuses.includes(error.code)) return undefined;
+  if (error.details === HEADERS_REFUSED) return undefined; // failing by nature: never sent
+
   if (pushback !== undefined) return /^\d{1,10}$/.test(pushback) ? Number(pushback) : undefined;
   return backoffMs(
     attempt,

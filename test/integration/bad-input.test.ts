@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type ClientMiddleware, createServiceClient, InvalidOptionError, roundRobin } from "balanced-grpc";
+import { type ClientMiddleware, createServiceClient, InvalidOptionError, Metadata, roundRobin } from "balanced-grpc";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
 import { createRouteGuideClient, type RouteGuideSdkClient } from "../../generated/routeguide/route_guide_sdk.js";
@@ -142,6 +142,17 @@ describe("call options, every call kind: the call fails (never throws, never cra
     }
     expect(backend.calls).toBe(calls); // (Greeter counts; RouteGuide calls never reached a handler either)
   });
+});
+
+test("metadata too large to send fails at once, without retries", async () => {
+  const greeter = createServiceClient(GreeterDefinition, { target: backend.address });
+  const retries: number[] = [];
+  const error = await greeter
+    .sayHello({}, { metadata: Metadata({ "x-big": "a".repeat(1_000_000) }), onRetryableError: () => retries.push(1) })
+    .catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 13 });
+  expect(retries).toEqual([]);
+  greeter.close();
 });
 
 describe("middleware", () => {
