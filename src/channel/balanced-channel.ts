@@ -4,11 +4,13 @@ import {
   type experimental,
   type connectivityState as State,
   status as Status,
+  type StatusObject,
 } from "@grpc/grpc-js";
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
 import { ClientClosedError } from "../errors.js";
+import { statusAfterClose } from "./refused-stream.js";
 import { ReplayingCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
@@ -35,6 +37,11 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
+/** grpc-js's words when no connection could be made. */
+const NO_CONNECTION = "No connection established";
+/** The most common cause of that, named: grpc-js only says "Failed to connect". */
+const PLAINTEXT_HINT = "(the client does not use TLS: if the server does, pass credentials: credentials.createSsl(…))";
+
 export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
@@ -47,6 +54,8 @@ export class BalancedChannel implements ChannelInterface {
     private readonly target: string,
     private readonly channel: Channel,
     private readonly board: ConnectionBoard,
+    /** Whether its credentials use TLS: a failure to connect without it may be a TLS server. */
+    private readonly secure: boolean,
   ) {}
 
   /** True once {@link close} was called. */
@@ -63,6 +72,15 @@ export class BalancedChannel implements ChannelInterface {
     const call = new ReplayingCall(this, args);
     this.live.add(call);
     return call;
+  }
+
+  /** @internal */
+  explain(status: StatusObject, responded: boolean): StatusObject {
+    const after = statusAfterClose(status, responded, this.isClosed);
+    if (this.secure || responded || after.code !== Status.UNAVAILABLE || !after.details.includes(NO_CONNECTION)) {
+      return after;
+    }
+    return { ...after, details: `${after.details} ${PLAINTEXT_HINT}` };
   }
 
   /** @internal */

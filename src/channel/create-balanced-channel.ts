@@ -54,5 +54,5 @@ export function openChannel(settings: ResolvedChannelSettings): BalancedChannel 
     ...board.asChannelOption(),
     "grpc.service_config": serviceConfig,
   });
-  return new BalancedChannel(settings.target, channel, board);
+  return new BalancedChannel(settings.target, channel, board, settings.credentials._isSecure());
 }

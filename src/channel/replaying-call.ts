@@ -1,7 +1,7 @@
 import type { ChannelInterface, experimental, Metadata, status as Status, StatusObject } from "@grpc/grpc-js";
 import { avoidBackends, avoidedBy } from "../balancer/pick-hint.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
-import { mayReplay, replaySoon, statusAfterClose } from "./refused-stream.js";
+import { mayReplay, replaySoon } from "./refused-stream.js";
 
 type CallStream = experimental.CallStream;
 type Listener = Parameters<CallStream["start"]>[1];
@@ -17,6 +17,8 @@ export interface AttemptSource {
   replayed(): void;
   /** Called once the call's final status went to the caller. */
   settled(call: ReplayingCall): void;
+  /** The final status as the caller should see it: what the channel knows of its cause, added. */
+  explain(status: StatusObject, responded: boolean): StatusObject;
 }
 
 interface KeptMessage {
@@ -108,7 +110,7 @@ export class ReplayingCall implements CallStream {
       return;
     }
     this.kept = undefined;
-    this.listener!.onReceiveStatus(statusAfterClose(status, this.responded, closed));
+    this.listener!.onReceiveStatus(this.source.explain(status, this.responded));
     this.source.settled(this);
   }
 

@@ -39,7 +39,7 @@ async function callsSucceed(target: string, creds: ChannelCredentials, strategy:
   }
 }
 
-async function refused(target: string, creds: ChannelCredentials): Promise<void> {
+async function refused(target: string, creds: ChannelCredentials, hint?: RegExp): Promise<void> {
   const client = createGreeterClient({ target, strategy: pool(2), credentials: creds });
   try {
     const error = await client.sayHello({ name: "intruder" }).then(
@@ -48,6 +48,7 @@ async function refused(target: string, creds: ChannelCredentials): Promise<void>
     );
     expect(error).toBeInstanceOf(ClientError);
     expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+    if (hint) expect((error as ClientError).details).toMatch(hint);
   } finally {
     client.close();
   }
@@ -73,7 +74,8 @@ describe.each(strategies(3))("with %s", (name, strategy) => {
 
 describe("refused", () => {
   test("TLS: a client that trusts another CA", () => refused(tlsBackends.target, credentials.createSsl(pki.otherCa)));
-  test("TLS: a client without TLS", () => refused(tlsBackends.target, credentials.createInsecure()));
+  test("TLS: a client without TLS (told so)", () =>
+    refused(tlsBackends.target, credentials.createInsecure(), /does not use TLS.*credentials\.createSsl/));
   test("mutual TLS: a client without a certificate", () => refused(mtlsBackends.target, credentials.createSsl(pki.ca)));
   test("mutual TLS: a client certificate from another CA", () =>
     refused(mtlsBackends.target, credentials.createSsl(pki.ca, pki.otherClient.key, pki.otherClient.cert)));

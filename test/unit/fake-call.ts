@@ -1,5 +1,6 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { CallPolicy } from "../../src/call/call-policy.js";
+import { statusAfterClose } from "../../src/channel/refused-stream.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/client-options.js";
 
@@ -108,6 +109,9 @@ export class FakeChannel {
   settledCalls = 0;
   settled(): void {
     this.settledCalls++;
+  }
+  explain(status: StatusObject, responded: boolean): StatusObject {
+    return statusAfterClose(status, responded, this.closed);
   }
   get last(): FakeCall {
     return this.calls.at(-1)!;
