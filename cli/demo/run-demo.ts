@@ -1,6 +1,7 @@
 import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
 import { crashScene } from "./crash.js";
+import { failingBackendScene } from "./failing-backend.js";
 import { l4ScaleOutScene } from "./l4-scale-out.js";
 import { scaleOutScene } from "./scale-out.js";
 import type { SceneSettings } from "./scene-kit.js";
@@ -149,13 +150,41 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       `   (client connections recycle every ~${options.clientMaxAgeMs} ms ±10%, one at a time, each ready before the old one drains)`,
     );
 
-    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4].every((r) => r.ok);
+    log(`\n6. A bad deploy: ${inDns[0]!.host} answers UNAVAILABLE at once to every call; via DNS`);
+    const failing = await failingBackendScene(cluster, settings);
+    log(
+      table(
+        ["client", "calls/s", "fails", "attempts/call", "failing backend's share", "expected", "ok"],
+        failing.map((r) => [
+          r.client,
+          r.callsPerSecond.toFixed(0),
+          String(r.failures),
+          r.attemptsPerCall.toFixed(2),
+          percent(r.failingShare),
+          r.expected,
+          yes(r.ok),
+        ]),
+      ),
+    );
+
+    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4, ...failing].every((r) => r.ok);
     const seconds = (performance.now() - started) / 1000;
     log(
       `\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`,
     );
     if (options.json) {
-      const result = { demo: "balanced-grpc", ok, seconds, options, spread, scaleOut, crash, slow, l4ScaleOut: l4 };
+      const result = {
+        demo: "balanced-grpc",
+        ok,
+        seconds,
+        options,
+        spread,
+        scaleOut,
+        crash,
+        slow,
+        l4ScaleOut: l4,
+        failing,
+      };
       process.stdout.write(`${JSON.stringify(result)}\n`);
     }
     return ok;

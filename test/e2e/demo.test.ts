@@ -43,6 +43,7 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
     crash: { strategy: string; failures: number; ok: boolean }[];
     slow: { strategy: string; failures: number; ok: boolean }[];
     l4ScaleOut: { strategy: string; servedAfterMs?: number; failures: number; ok: boolean }[];
+    failing: { client: string; failures: number; failingShare: number; ok: boolean }[];
   };
   if (!result.ok) console.log(stderr);
   expect(result.spread).toHaveLength(6);
@@ -53,6 +54,9 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   expect(result.slow).toHaveLength(2);
   expect(result.l4ScaleOut.map((r) => r.servedAfterMs === undefined)).toEqual([true, false]);
   expect([...result.slow, ...result.l4ScaleOut].every((r) => r.failures === 0)).toBe(true);
+  expect(result.failing).toHaveLength(2);
+  expect(result.failing[1]!.failures).toBe(0);
+  expect(result.failing[1]!.failingShare).toBeLessThanOrEqual(0.05);
   expect(result.ok).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toContain("every scene behaved as the README says");
