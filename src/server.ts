@@ -1,6 +1,6 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import { type CompatServiceDefinition, createServer, type ServiceImplementation } from "nice-grpc";
-import { checkDuration } from "./check.js";
+import { checkDuration, checkInteger } from "./check.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 
@@ -41,6 +41,9 @@ function checkImplementation(definition: CompatServiceDefinition, implementation
   }
 }
 
+/** Largest HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (a 32-bit value). */
+const MAX_STREAMS = 2 ** 32 - 1;
+
 /** Options of {@link startServer}. */
 export interface ServerOptions {
   /**
@@ -76,6 +79,14 @@ export interface ServerOptions {
    * @default undefined (grpc-js default: no server pings)
    */
   keepalive?: { timeMs: number; timeoutMs: number };
+  /**
+   * Concurrent streams (calls) each client connection may have open, advertised
+   * to clients in HTTP/2 SETTINGS (`grpc.max_concurrent_streams`); calls beyond
+   * it wait in the client until a stream frees up. Kestrel and Google's front
+   * ends allow 100, nginx and AWS ALB 128.
+   * @default undefined (no limit)
+   */
+  maxConcurrentStreams?: number;
   /**
    * Extra grpc-js server options, applied over the ones above.
    * @default {}
@@ -145,7 +156,8 @@ function serverChannelOptions(options: ServerOptions): ChannelOptions {
     if (age === undefined)
       throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
   }
-  const { keepalive } = options;
+  const { keepalive, maxConcurrentStreams: streams } = options;
+  if (streams !== undefined) checkInteger("maxConcurrentStreams", streams, 1, MAX_STREAMS);
   if (keepalive !== undefined) {
     checkDuration("keepalive.timeMs", keepalive.timeMs, 1);
     checkDuration("keepalive.timeoutMs", keepalive.timeoutMs, 1);
@@ -156,6 +168,7 @@ function serverChannelOptions(options: ServerOptions): ChannelOptions {
       : {}),
     ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
     ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
+    ...(streams !== undefined ? { "grpc.max_concurrent_streams": streams } : {}),
     ...options.channelOptions,
   };
 }

@@ -53,6 +53,7 @@ const EXPECTED: Record<string, string> = {
   "server.ts#maxConnectionAge": "undefined (no maximum age)",
   "server.ts#maxConnectionAgeGrace": "undefined (wait for running calls however long they take)",
   "server.ts#keepalive": "undefined (grpc-js default: no server pings)",
+  "server.ts#maxConcurrentStreams": "undefined (no limit)",
   "server.ts#channelOptions": "{}",
   "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 };
