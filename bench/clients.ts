@@ -62,7 +62,8 @@ function rawChannels(strategy: Strategy): { count: number; options: ChannelOptio
     // Distinct connections per channel, as the SDK's pool has.
     "grpc.use_local_subchannel_pool": 1,
   };
-  return { count: strategy.kind === "pool" ? strategy.size : 1, options };
+  // An adaptive pool has no raw counterpart of its size: compare it with one channel, as it starts.
+  return { count: strategy.kind === "pool" ? (strategy.size ?? 1) : 1, options };
 }
 
 /**
