@@ -346,13 +346,13 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   /**
    * `chosen` is at its stream limit. The call goes to the least busy
-   * connection with room, to any backend. An adaptive pool also grows
-   * `chosen`'s address if every connection to it is full, and when no ready
-   * connection has room, holds the call for a connection on its way (grpc-js
-   * picks it again when that one is ready, or fails): the call waits for a
-   * connection, not behind a server's stream limit, where a long call or
-   * stream would keep it. With no room anywhere and none coming, the least
-   * busy connection takes it and HTTP/2 queues it.
+   * connection with room, to any backend. When no ready connection has room,
+   * an adaptive pool holds the call for a connection on its way (grpc-js
+   * picks it again when that one is ready, or fails), opening one if none is
+   * coming: the call waits for a connection, not behind a server's stream
+   * limit, where a long call or stream would keep it. With no room anywhere
+   * and no connection to open (every address at `max`), the least busy
+   * connection takes it and HTTP/2 queues it.
    */
   private roomFor(chosen: Connection, ready: readonly Connection[]): Connection | undefined {
     let best: Connection | undefined;
@@ -361,29 +361,37 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       if (c.load < leastBusy.load) leastBusy = c;
       if (c.hasRoom() && (best === undefined || c.load < best.load)) best = c;
     }
-    if (!this.sizer) return best ?? leastBusy;
-    this.growIfFull(chosen);
-    if (best) return best;
-    const waitFor = this.comingRoom(chosen.key) > 0 ? chosen.key : this.keys().find((k) => this.comingRoom(k) > 0);
+    if (best || !this.sizer) return best ?? leastBusy;
+    const keys = this.keys();
+    const waitFor =
+      (this.comingRoom(chosen.key) > 0 ? chosen.key : keys.find((k) => this.comingRoom(k) > 0)) ??
+      this.planGrowth(chosen, keys);
     if (waitFor === undefined) return leastBusy;
     this.held.set(waitFor, (this.held.get(waitFor) ?? 0) + 1);
     return undefined;
   }
 
-  /** Plans one more connection to `chosen`'s address if all of its connections, ready or coming, are full. */
-  private growIfFull(chosen: Connection): void {
-    const key = chosen.key;
-    const group = this.serving.filter((c) => c.key === key);
-    const planned = this.planned.get(key)?.count ?? 0;
-    if (group.length + planned >= this.settings!.max) return;
-    // A connection that cannot connect gets no sibling: the address may be down.
-    if (group.some((c) => c.state === State.TRANSIENT_FAILURE)) return;
-    if (group.some((c) => c.state === State.READY && c.hasRoom())) return;
-    if (this.comingRoom(key) > 0) return;
+  /**
+   * Plans one more connection, to the address with the fewest connections
+   * (`chosen`'s on a tie) that is below `max` and has none failing (it may be
+   * down); returns that address, or undefined when none may grow.
+   */
+  private planGrowth(chosen: Connection, keys: readonly string[]): string | undefined {
+    const { max } = this.settings!;
+    let target: { key: string; endpoint: Endpoint; size: number } | undefined;
+    for (const key of [chosen.key, ...keys.filter((k) => k !== chosen.key)]) {
+      const group = this.serving.filter((c) => c.key === key);
+      const size = group.length + (this.planned.get(key)?.count ?? 0);
+      if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE)) continue;
+      if (!target || size < target.size) target = { key, endpoint: group[0]!.endpoint, size };
+    }
+    if (!target) return undefined;
     // Opened a microtask later: a new connection reports its state at once,
     // and a new picker must not be handed to grpc-js in the middle of a pick.
     if (this.planned.size === 0) queueMicrotask(() => this.grow());
-    this.planned.set(key, { endpoint: chosen.endpoint, count: planned + 1 });
+    const planned = this.planned.get(target.key);
+    this.planned.set(target.key, { endpoint: target.endpoint, count: (planned?.count ?? 0) + 1 });
+    return target.key;
   }
 
   /** Opens the planned connections. */

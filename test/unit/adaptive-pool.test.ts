@@ -114,7 +114,24 @@ describe("an adaptive pool", () => {
     ]);
   });
 
-  test("each address grows on its own; a failing one gets no more connections", async () => {
+  test("it grows only when no connection to any backend has room, the address with the fewest first", async () => {
+    const { helper, update, stats } = balancer({ max: 4 });
+    update("10.0.0.1:80", "10.0.0.2:80");
+    for (const s of helper.subchannels) s.set(State.READY);
+    for (let i = 0; i < 2 * LIMIT; i++) expect(start(helper).on).toBeDefined();
+    await Promise.resolve();
+    expect(helper.subchannels).toHaveLength(2); // both full, nothing waited yet
+    for (let round = 0; round < 2; round++) {
+      expect(start(helper).on).toBeUndefined(); // held for a new connection
+      await Promise.resolve();
+      for (const s of helper.subchannels) s.set(State.READY);
+      for (let i = 0; i < LIMIT; i++) expect(start(helper).on).toBeDefined();
+    }
+    const sizes = Object.fromEntries(stats().map((c) => [c.address, c.poolSize]));
+    expect(sizes).toEqual({ "10.0.0.1:80": 2, "10.0.0.2:80": 2 });
+  });
+
+  test("an address whose connection fails gets no more", async () => {
     const { helper, update, stats } = balancer({ max: 4 });
     update("10.0.0.1:80", "10.0.0.2:80");
     const [a, b] = helper.subchannels;
@@ -123,10 +140,10 @@ describe("an adaptive pool", () => {
     for (let i = 0; i < 20; i++) {
       start(helper);
       await Promise.resolve();
+      for (const s of helper.subchannels) if (s.state === State.CONNECTING) s.set(State.READY);
     }
     const sizes = Object.fromEntries(stats().map((c) => [c.address, c.poolSize]));
-    expect(sizes["10.0.0.2:80"]).toBe(1);
-    expect(sizes["10.0.0.1:80"]).toBeGreaterThan(1);
+    expect(sizes).toEqual({ "10.0.0.1:80": 4, "10.0.0.2:80": 1 });
   });
 
   test("a connection that fails to connect releases the calls held for it to the ready ones", async () => {
