@@ -25,6 +25,8 @@ export interface BenchClient {
   clientStream(count: number): Promise<number>;
   /** RouteChat: sends `count` notes, reads their `count` echoes. */
   bidi(count: number): Promise<number>;
+  /** Connections serving unary calls now (SDK clients). */
+  connections?(): number;
   close(): void;
 }
 
@@ -232,6 +234,7 @@ export function sdk(target: string, strategy: Strategy, name: string, variant: V
       for await (const _ of routes.routeChat(notes(count), callOptions)) received++;
       return received;
     },
+    connections: () => greeter.$channel.stats().filter((c) => c.role === "serving").length,
     close: () => {
       greeter.close();
       routes.close();
