@@ -38,6 +38,8 @@ export interface BackendStats {
   calls: number;
   /** Distinct client connections (`context.peer`) seen. */
   connections: number;
+  /** Most Greeter handlers running at once. */
+  peakRunning: number;
 }
 
 /** A Greeter + RouteGuide server on one address that counts what it serves. */
@@ -112,7 +114,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       return counters.peakRunning;
     },
     knobs,
-    stats: () => ({ calls: counters.calls, connections: peers.size }),
+    stats: () => ({ calls: counters.calls, connections: peers.size, peakRunning: counters.peakRunning }),
     reset() {
       counters.calls = 0;
       counters.peakRunning = counters.running;

@@ -43,6 +43,7 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
     crash: { strategy: string; failures: number; ok: boolean }[];
     slow: { strategy: string; failures: number; ok: boolean }[];
     l4ScaleOut: { strategy: string; servedAfterMs?: number; failures: number; ok: boolean }[];
+    streamLimit: { strategy: string; failures: number; peakRunning: number; ok: boolean }[];
   };
   if (!result.ok) console.log(stderr);
   expect(result.spread).toHaveLength(6);
@@ -53,6 +54,11 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   expect(result.slow).toHaveLength(2);
   expect(result.l4ScaleOut.map((r) => r.servedAfterMs === undefined)).toEqual([true, false]);
   expect([...result.slow, ...result.l4ScaleOut].every((r) => r.failures === 0)).toBe(true);
+  // One server allowing 100 streams, 300 long calls: pickFirst() runs 100 at a time, pool() all 300.
+  expect(result.streamLimit.map((r) => [r.failures, r.peakRunning])).toEqual([
+    [0, 100],
+    [0, 300],
+  ]);
   expect(result.ok).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toContain("every scene behaved as the README says");
