@@ -14,7 +14,14 @@ registerBalancer();
 
 const LIMIT = 2;
 
-function balancer(settings: { mode?: string; min?: number; max?: number; idleMs?: number; pick?: string }) {
+function balancer(settings: {
+  mode?: string;
+  min?: number;
+  max?: number;
+  idleMs?: number;
+  pick?: string;
+  maxConnectionAgeMs?: number;
+}) {
   const helper = new FakeHelper();
   const handler = new experimental.ChildLoadBalancerHandler(helper);
   const board = new ConnectionBoard();
@@ -186,6 +193,26 @@ describe("an adaptive pool", () => {
     expect(stats().map((c) => c.role)).toEqual(["serving"]);
     expect(helper.subchannels.filter((s) => s.refs > 0)).toHaveLength(1); // the others were closed
     expect(stats()[0]!.poolSize).toBe(1);
+    handler.destroy();
+  });
+
+  test("with maxConnectionAge, a recycled connection's replacement takes its place: the size stays", async () => {
+    const { helper, update, stats, handler } = balancer({ max: 4, maxConnectionAgeMs: 30 });
+    update("10.0.0.1:80");
+    helper.subchannels[0]!.set(State.READY);
+    start(helper);
+    start(helper);
+    expect(start(helper).on).toBeUndefined(); // a second connection opens
+    await Promise.resolve();
+    helper.subchannels[1]!.set(State.READY);
+    for (let i = 0; i < 100 && helper.subchannels.length < 3; i++) await delay(10);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "serving", "replacement"]);
+    helper.subchannels[2]!.set(State.READY);
+    expect(
+      stats()
+        .filter((c) => c.role === "serving")
+        .map((c) => c.poolSize),
+    ).toEqual([2, 2]);
     handler.destroy();
   });
 });
