@@ -25,6 +25,8 @@ export interface BenchClient {
   clientStream(count: number): Promise<number>;
   /** RouteChat: sends `count` notes, reads their `count` echoes. */
   bidi(count: number): Promise<number>;
+  /** Connections serving unary calls now (SDK clients). */
+  connections?(): number;
   close(): void;
 }
 
@@ -62,7 +64,8 @@ function rawChannels(strategy: Strategy): { count: number; options: ChannelOptio
     // Distinct connections per channel, as the SDK's pool has.
     "grpc.use_local_subchannel_pool": 1,
   };
-  return { count: strategy.kind === "pool" ? strategy.size : 1, options };
+  // An adaptive pool has no raw counterpart of its size: compare it with one channel, as it starts.
+  return { count: strategy.kind === "pool" ? (strategy.size ?? 1) : 1, options };
 }
 
 /**
@@ -231,6 +234,7 @@ export function sdk(target: string, strategy: Strategy, name: string, variant: V
       for await (const _ of routes.routeChat(notes(count), callOptions)) received++;
       return received;
     },
+    connections: () => greeter.$channel.stats().filter((c) => c.role === "serving").length,
     close: () => {
       greeter.close();
       routes.close();

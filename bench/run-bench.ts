@@ -1,4 +1,5 @@
 import { cpus } from "node:os";
+import { pool } from "balanced-grpc";
 import { spawnBackend } from "../harness/backend-process.js";
 import { type BenchServer, buildGoServer, startGoServer } from "../harness/go-server.js";
 import { median } from "../harness/load.js";
@@ -73,6 +74,21 @@ export async function runBench(options: BenchOptions): Promise<void> {
       subjects.push(subject(sdk(target, strategy, `SDK ${name}, ${variant.label}`, variant), name, "SDK", variant));
     }
   }
+  // The adaptive pool beside a fixed one, unary only: what sizing itself costs
+  // per call, and how many connections it opens, against a server with no
+  // stream limit (it should stay at one).
+  const unaryOnly = ({ name, unary, close, connections }: BenchClient) => ({
+    name,
+    unary,
+    close,
+    connections: connections ?? (() => 0),
+  });
+  const fixedPool = unaryOnly(sdk(target, pool(2), "SDK pool(2), default", DEFAULT));
+  const adaptivePool = unaryOnly(sdk(target, pool(), "SDK pool() adaptive, default", DEFAULT));
+  const fixedSubject: Subject = { client: fixedPool, strategy: "pool(2)", library: "SDK", variant: DEFAULT.label };
+  const adaptiveSubject: Subject = { client: adaptivePool, strategy: "pool()", library: "SDK", variant: DEFAULT.label };
+  subjects.push(fixedSubject, adaptiveSubject);
+  let adaptiveConnections = 0;
   subjects.push({
     client: bareCall(target),
     strategy: "pickFirst()",
@@ -108,6 +124,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
           // Deadline and middleware variants: at the top concurrency only.
           if (s.variant !== DEFAULT.label && c !== top) continue;
           record(s, "unary", c, await measure(s.client.unary, { concurrency: c, durationMs: options.durationMs }));
+          if (s === adaptiveSubject) adaptiveConnections = Math.max(adaptiveConnections, adaptivePool.connections());
         }
       }
       if (!options.quick) {
@@ -158,8 +175,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
   // Ratios to raw grpc-js are taken round by round, between cells measured
   // one after the other, and their median reported: a shared machine's speed
   // drifts over a run far more than between two neighbouring cells.
-  const paired = (s: Subject, kind: Kind, c: number, metric: (cell: Cell) => number): number => {
-    const raw = rawOf(s);
+  const paired = (s: Subject, kind: Kind, c: number, metric: (cell: Cell) => number, raw = rawOf(s)): number => {
     const mine = cells.get(key(s, kind, c));
     const theirs = raw ? cells.get(key(raw, kind, c)) : undefined;
     if (!mine || !theirs) return NaN;
@@ -301,6 +317,17 @@ export async function runBench(options: BenchOptions): Promise<void> {
       if (row) goal(`${kind} messages/s ≥ ${floor.toFixed(1)}× raw`, row.vsRaw, row.vsRaw >= floor);
     }
   }
+  const adaptiveCpu = paired(adaptiveSubject, "unary", top, (c) => c.cpuUsPerCall, fixedSubject);
+  goals.push({
+    goal: `pool() unary c=${top} CPU/call ≤ 1.05× pool(2)`,
+    measured: adaptiveCpu,
+    met: adaptiveCpu <= 1.05,
+  });
+  goals.push({
+    goal: `pool() connections to one unlimited server, up to c=${top}: 1`,
+    measured: adaptiveConnections,
+    met: adaptiveConnections === 1,
+  });
   log();
   log(
     table(

@@ -22,6 +22,8 @@ export interface BackendOptions {
   maxConnectionAgeGrace?: number;
   /** Server keepalive pings. */
   keepalive?: ServerOptions["keepalive"];
+  /** Streams each client connection may have open (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). @default no limit */
+  maxConcurrentStreams?: number;
   /** Serve RouteGuide with this many generated features instead of the canonical few. */
   routeFeatures?: number;
   /** RouteChat answers each note with itself (benchmarks) instead of the notes sent earlier at its point. */
@@ -36,6 +38,8 @@ export interface BackendStats {
   calls: number;
   /** Distinct client connections (`context.peer`) seen. */
   connections: number;
+  /** Most Greeter handlers running at once. */
+  peakRunning: number;
 }
 
 /** A Greeter + RouteGuide server on one address that counts what it serves. */
@@ -49,6 +53,10 @@ export interface Backend {
   calls: number;
   /** Distinct client connections since the last reset. */
   readonly peers: Set<string>;
+  /** Greeter handlers running now. */
+  readonly running: number;
+  /** Most Greeter handlers running at once since the last reset. */
+  readonly peakRunning: number;
   readonly knobs: GreeterKnobs;
   stats(): BackendStats;
   reset(): void;
@@ -61,14 +69,16 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   const knobs: GreeterKnobs = { slowMs: options.slowMs ?? 0, failEvery: options.failEvery ?? 0 };
   const name = options.name ?? address.slice(0, address.lastIndexOf(":"));
   const peers = new Set<string>();
-  const counters = { calls: 0 };
+  const counters = { calls: 0, running: 0, peakRunning: 0 };
   const greeter = greeterService({
     backend: name,
     knobs,
     onCall: (context) => {
       counters.calls++;
+      counters.peakRunning = Math.max(counters.peakRunning, ++counters.running);
       peers.add(context.peer);
     },
+    onDone: () => void counters.running--,
   });
   const features = options.routeFeatures === undefined ? undefined : generatedFeatures(options.routeFeatures);
   const server = await startServer({
@@ -82,6 +92,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
     ...(options.maxConnectionAgeGrace !== undefined ? { maxConnectionAgeGrace: options.maxConnectionAgeGrace } : {}),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),
+    ...(options.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: options.maxConcurrentStreams } : {}),
   });
   return {
     name,
@@ -96,10 +107,17 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       counters.calls = value;
     },
     peers,
+    get running() {
+      return counters.running;
+    },
+    get peakRunning() {
+      return counters.peakRunning;
+    },
     knobs,
-    stats: () => ({ calls: counters.calls, connections: peers.size }),
+    stats: () => ({ calls: counters.calls, connections: peers.size, peakRunning: counters.peakRunning }),
     reset() {
       counters.calls = 0;
+      counters.peakRunning = counters.running;
       peers.clear();
     },
     shutdown: (timeout = 1_000) => server.shutdown({ timeout }),

@@ -18,15 +18,24 @@ import {
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_OUTLIER_DETECTION,
-  DEFAULT_PICK,
+  DEFAULT_POOL_IDLE_MS,
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
-  MAX_POOL_SIZE,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
-import { isStrategy, type PickPolicy, pickFirst, pool, roundRobin, STRATEGY_KINDS, type Strategy } from "./strategy.js";
+import {
+  type AdaptivePoolOptions,
+  isAdaptive,
+  isStrategy,
+  type PoolOptions,
+  pickFirst,
+  pool,
+  roundRobin,
+  STRATEGY_KINDS,
+  type Strategy,
+} from "./strategy.js";
 import { validateTarget } from "./target.js";
 
 /** Options of `createChannel`, shared by every client factory. */
@@ -187,30 +196,34 @@ export interface OutlierDetectionSettings {
 }
 
 /**
- * The strategy part of a client's options: a strategy value, or its name with
- * `size` (and `pick`) for `"pool"`.
+ * The strategy part of a client's options: a strategy value, or its name;
+ * `"pool"` with `size` is a fixed pool, without it the pool sizes itself and
+ * takes the settings of `pool({ ... })`.
  */
 export type StrategyOptions =
   | {
       /**
-       * How calls spread over servers: `pickFirst()`, `roundRobin()`, `pool(n)`,
-       * or a name (`"pool"` then needs `size`).
+       * How calls spread over servers: `pickFirst()`, `roundRobin()`, `pool()`,
+       * `pool(n)`, or a name (`"pool"` with `size` is `pool(size)`, without it `pool()`).
        * @default pickFirst()
        */
       strategy?: Strategy | "pickFirst" | "roundRobin";
       size?: undefined;
       pick?: undefined;
+      min?: undefined;
+      max?: undefined;
+      idleMs?: undefined;
+      streamsPerConnection?: undefined;
     }
-  | {
+  | ({
       strategy: "pool";
-      /** Connections per resolved address, with `strategy: "pool"`. Required. */
+      /** Connections per resolved address, with `strategy: "pool"`: a fixed pool, as `pool(size)`. */
       size: number;
-      /**
-       * How each call picks a connection, with `strategy: "pool"`.
-       * @default "p2c"
-       */
-      pick?: PickPolicy;
-    };
+      min?: undefined;
+      max?: undefined;
+      idleMs?: undefined;
+    } & PoolOptions)
+  | ({ strategy: "pool"; size?: undefined } & AdaptivePoolOptions);
 
 /** Retry settings for a whole client; the same names as the per-call retry options. */
 export type RetrySettings = Pick<
@@ -347,6 +360,10 @@ const CLIENT_OPTION_NAMES = Object.keys({
   retry: true,
   retryBudget: true,
   hedging: true,
+  min: true,
+  max: true,
+  idleMs: true,
+  streamsPerConnection: true,
 } satisfies Record<ClientOptionName, true>);
 
 /**
@@ -388,16 +405,15 @@ export function resolveChannelSettings(
   ) ?? {}) as ChannelOptions;
   const { "grpc.service_config": serviceConfig, ...userOptions } = channelOptions;
   const maxAge = settings.maxConnectionAge;
+  const credentials = resolveCredentials(settings.credentials);
   return {
     target: validateTarget(target),
     strategy,
-    credentials: resolveCredentials(settings.credentials),
+    credentials,
     channelOptions: { ...DEFAULT_CHANNEL_OPTIONS, ...userOptions, ...resolveKeepalive(settings.keepalive) },
     serviceConfig: parseServiceConfig(serviceConfig),
     balancer: {
-      mode: strategy.kind,
-      size: strategy.kind === "pool" ? strategy.size : 1,
-      pick: strategy.kind === "pool" ? strategy.pick : "roundRobin",
+      ...balancerPool(strategy, credentials, channelOptions),
       maxConnectionAgeMs:
         maxAge === undefined ? undefined : checkDuration("maxConnectionAge", maxAge, MIN_CLIENT_MAX_CONNECTION_AGE_MS),
       failureAccrual: resolveFailureAccrual(settings.failureAccrual),
@@ -406,41 +422,91 @@ export function resolveChannelSettings(
   };
 }
 
+/** The options that, besides `strategy`, describe a pool by name. */
+const POOL_FIELDS = ["size", "pick", "min", "max", "idleMs", "streamsPerConnection"] as const;
+
 /**
  * @internal
- * The `strategy` / `size` / `pick` options as one strategy. The strategy is
- * named first: a wrong name is reported as such, not as a missing size.
+ * The `strategy` option and the pool fields beside it (`size`, `pick`, `min`,
+ * …) as one strategy. The strategy is named first: a wrong name is reported
+ * as such, not as a misplaced field.
  */
-export function resolveStrategy(options: { strategy?: unknown; size?: unknown; pick?: unknown }): Strategy {
-  const { strategy = DEFAULT_STRATEGY, size, pick } = options;
+export function resolveStrategy(
+  options: { strategy?: unknown } & { [F in (typeof POOL_FIELDS)[number]]?: unknown },
+): Strategy {
+  const { strategy = DEFAULT_STRATEGY } = options;
+  const given = POOL_FIELDS.filter((field) => options[field] !== undefined);
   if (isStrategy(strategy)) {
-    if (size !== undefined) throw new InvalidOptionError("size", size, "expected no size with a strategy value");
-    if (pick !== undefined) throw new InvalidOptionError("pick", pick, "expected no pick with a strategy value");
-    return strategy.kind === "pool" ? pool(strategy.size, { pick: strategy.pick }) : strategy;
+    const field = given[0];
+    if (field) throw new InvalidOptionError(field, options[field], `expected no ${field} with a strategy value`);
+    if (strategy.kind !== "pool") return strategy;
+    // A value may come from plain JavaScript: check it as pool() would.
+    const { pick, streamsPerConnection } = strategy;
+    if (isAdaptive(strategy)) {
+      const { min, max, idleMs } = strategy;
+      return pool({ min, max, idleMs, pick, streamsPerConnection });
+    }
+    return pool(strategy.size, { pick, streamsPerConnection });
   }
   const name = checkOneOf(
     "strategy",
     strategy,
     STRATEGY_KINDS,
-    'pickFirst(), roundRobin(), pool(n), or one of "pickFirst", "roundRobin", "pool"',
+    'pickFirst(), roundRobin(), pool(), pool(n), or one of "pickFirst", "roundRobin", "pool"',
   );
   if (name === "pool") {
-    if (size === undefined) {
-      throw new InvalidOptionError(
-        "size",
-        size,
-        `expected a pool size with strategy "pool" (or use strategy: pool(n))`,
-      );
-    }
-    return pool(checkInteger("size", size, 1, MAX_POOL_SIZE), { pick: (pick ?? DEFAULT_PICK) as PickPolicy });
+    const { size, pick, min, max, idleMs, streamsPerConnection } = options as AdaptivePoolOptions & { size?: unknown };
+    if (size === undefined) return pool({ min, max, idleMs, pick, streamsPerConnection });
+    return pool(size as number, {
+      pick,
+      streamsPerConnection,
+      ...({ min, max, idleMs } as PoolOptions),
+    });
   }
-  if (size !== undefined) {
-    throw new InvalidOptionError("size", size, `expected no size: it is only allowed with strategy "pool"`);
-  }
-  if (pick !== undefined) {
-    throw new InvalidOptionError("pick", pick, `expected no pick: it is only allowed with strategy "pool"`);
+  const field = given[0];
+  if (field) {
+    throw new InvalidOptionError(
+      field,
+      options[field],
+      `expected no ${field}: it is only allowed with strategy "pool"`,
+    );
   }
   return name === "pickFirst" ? pickFirst() : roundRobin();
+}
+
+/**
+ * How many connections the balancer keeps per address, how it picks, and how
+ * it learns each server's stream limit. A fixed pool is one whose `min` and
+ * `max` are equal; `roundRobin()` is `pool(1, { pick: "roundRobin" })`.
+ */
+function balancerPool(
+  strategy: Strategy,
+  credentials: ChannelCredentials,
+  channelOptions: ChannelOptions,
+): Omit<BalancerSettings, "maxConnectionAgeMs" | "failureAccrual"> {
+  const pool = strategy.kind === "pool" ? strategy : undefined;
+  const min = pool ? (pool.size ?? pool.min) : 1;
+  const max = pool ? (pool.size ?? pool.max) : 1;
+  const streams = pool?.streamsPerConnection;
+  return {
+    mode: strategy.kind,
+    min,
+    max,
+    idleMs: pool && isAdaptive(pool) ? pool.idleMs : DEFAULT_POOL_IDLE_MS,
+    pick: pool ? pool.pick : "roundRobin",
+    ...(streams === undefined ? {} : { streamsPerConnection: streams }),
+    // The limit matters where picks choose among connections. Only plain-text
+    // connections made straight to the server can be probed (a probe cannot
+    // speak TLS as the client's credentials do, nor go through its proxy).
+    probeStreamLimit:
+      strategy.kind !== "pickFirst" && streams === undefined && !credentials._isSecure() && !usesProxy(channelOptions),
+  };
+}
+
+/** Whether grpc-js would connect through an HTTP proxy (its environment variables), as it decides. */
+function usesProxy(channelOptions: ChannelOptions): boolean {
+  if (channelOptions["grpc.enable_http_proxy"] === 0) return false;
+  return ["grpc_proxy", "https_proxy", "http_proxy"].some((name) => process.env[name]);
 }
 
 function resolveKeepalive(keepalive: unknown): ChannelOptions {

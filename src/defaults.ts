@@ -19,6 +19,45 @@ export const DEFAULT_PICK = "p2c" as const;
 /** Largest `pool(n)`: a guard against typos such as `pool(10000)`, not a limit of grpc-js. */
 export const MAX_POOL_SIZE = 1024;
 
+/**
+ * Fewest connections an adaptive `pool()` keeps per resolved address: one, as
+ * `roundRobin()` does; more open only when the calls need them.
+ */
+export const DEFAULT_POOL_MIN = 1;
+
+/**
+ * Most connections an adaptive `pool()` opens per resolved address: 16 × a
+ * server limit of 100 is 1,600 calls in flight to one address before calls
+ * wait, and a runaway (a burst of hung calls) costs at most 16 sockets per
+ * backend.
+ */
+export const DEFAULT_POOL_MAX = 16;
+
+/**
+ * How long an adaptive `pool()`'s calls to an address must have fitted in one
+ * connection fewer before it closes one: 30 s, so a load that comes and goes
+ * (a batch every few seconds) keeps its connections; a new one costs a
+ * handshake, a kept one almost nothing.
+ */
+export const DEFAULT_POOL_IDLE_MS = 30_000;
+
+/**
+ * The stream limit assumed per connection when neither the server nor the
+ * `streamsPerConnection` option tells it: 100, what Kestrel and Google's front
+ * ends advertise and the lowest common real limit (nginx and AWS ALB: 128).
+ */
+export const ASSUMED_STREAM_LIMIT = 100;
+
+/** HTTP/2's initial SETTINGS_MAX_CONCURRENT_STREAMS: a server that sets none allows this many (2^32 − 1). */
+export const UNLIMITED_STREAMS = 2 ** 32 - 1;
+
+/**
+ * How long the balancer waits for a server's SETTINGS on its probe
+ * connection before it assumes {@link ASSUMED_STREAM_LIMIT}. A server
+ * answers within a round trip; a silent one is not worth waiting for.
+ */
+export const STREAM_LIMIT_PROBE_TIMEOUT_MS = 5_000;
+
 /** grpc-js channel options the SDK sets on every channel; `channelOptions` is merged over them. */
 export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   // grpc-js re-resolves a DNS name only when a connection closes, and by

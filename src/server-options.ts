@@ -1,6 +1,6 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import type { ServerMiddleware } from "nice-grpc-common";
-import { checkDuration, checkKnownKeys, checkObject } from "./check.js";
+import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./check.js";
 import { InvalidOptionError } from "./errors.js";
 import { parseServerAddress, type ServerAddress } from "./server-address.js";
 import { checkService, type ServiceRegistration } from "./service-registration.js";
@@ -51,11 +51,22 @@ export interface ServerOptions {
    */
   keepalive?: { timeMs: number; timeoutMs: number };
   /**
+   * Concurrent streams (calls) each client connection may have open, advertised
+   * to clients in HTTP/2 SETTINGS (`grpc.max_concurrent_streams`); calls beyond
+   * it wait in the client until a stream frees up. Kestrel and Google's front
+   * ends allow 100, nginx and AWS ALB 128.
+   * @default undefined (no limit)
+   */
+  maxConcurrentStreams?: number;
+  /**
    * Extra grpc-js server options, applied over the ones above.
    * @default {}
    */
   channelOptions?: ChannelOptions;
 }
+
+/** Largest HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (a 32-bit value). */
+const MAX_STREAMS = 2 ** 32 - 1;
 
 /** Every key of ServerOptions: the compiler keeps this list in step with the interface. */
 const OPTION_NAMES = Object.keys({
@@ -66,6 +77,7 @@ const OPTION_NAMES = Object.keys({
   maxConnectionAge: true,
   maxConnectionAgeGrace: true,
   keepalive: true,
+  maxConcurrentStreams: true,
   channelOptions: true,
 } satisfies Record<keyof ServerOptions, true>);
 
@@ -152,7 +164,8 @@ function resolveMiddleware(middleware: unknown): readonly ServerMiddleware<any, 
 }
 
 function resolveChannelOptions(o: Record<string, unknown>): ChannelOptions {
-  const { maxConnectionAge: age, maxConnectionAgeGrace: grace } = o;
+  const { maxConnectionAge: age, maxConnectionAgeGrace: grace, maxConcurrentStreams: streams } = o;
+  if (streams !== undefined) checkInteger("maxConcurrentStreams", streams, 1, MAX_STREAMS);
   if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
   if (grace !== undefined) {
     checkDuration("maxConnectionAgeGrace", grace);
@@ -176,6 +189,7 @@ function resolveChannelOptions(o: Record<string, unknown>): ChannelOptions {
       : {}),
     ...(age !== undefined ? { "grpc.max_connection_age_ms": age } : {}),
     ...(grace !== undefined ? { "grpc.max_connection_age_grace_ms": grace } : {}),
+    ...(streams !== undefined ? { "grpc.max_concurrent_streams": streams } : {}),
     ...channelOptions,
   } as ChannelOptions;
 }

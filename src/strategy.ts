@@ -1,5 +1,13 @@
-import { checkInteger, checkOneOf } from "./check.js";
-import { DEFAULT_PICK, MAX_POOL_SIZE } from "./defaults.js";
+import { checkDuration, checkInteger, checkObject, checkOneOf } from "./check.js";
+import {
+  DEFAULT_PICK,
+  DEFAULT_POOL_IDLE_MS,
+  DEFAULT_POOL_MAX,
+  DEFAULT_POOL_MIN,
+  MAX_POOL_SIZE,
+  UNLIMITED_STREAMS,
+} from "./defaults.js";
+import { InvalidOptionError } from "./errors.js";
 
 /**
  * How a pool chooses the connection for each call.
@@ -35,9 +43,26 @@ export interface PoolStrategy {
   readonly size: number;
   /** How each call picks a connection. */
   readonly pick: PickPolicy;
+  /** Streams each connection may carry, when given; else what the server advertises. */
+  readonly streamsPerConnection?: number;
 }
 
-export type Strategy = PickFirstStrategy | RoundRobinStrategy | PoolStrategy;
+/**
+ * From `min` to `max` TCP connections per resolved address, as many as the
+ * calls in flight need: see {@link pool}.
+ */
+export interface AdaptivePoolStrategy {
+  readonly kind: "pool";
+  /** No fixed size: the pool sizes itself. */
+  readonly size?: undefined;
+  readonly min: number;
+  readonly max: number;
+  readonly idleMs: number;
+  readonly pick: PickPolicy;
+  readonly streamsPerConnection?: number;
+}
+
+export type Strategy = PickFirstStrategy | RoundRobinStrategy | PoolStrategy | AdaptivePoolStrategy;
 
 /** The names accepted by the `strategy` option in place of a strategy value. */
 export type StrategyName = StrategyKind;
@@ -49,6 +74,36 @@ export interface PoolOptions {
    * @default "p2c"
    */
   pick?: PickPolicy;
+  /**
+   * Concurrent calls (HTTP/2 streams) the servers allow per connection, when
+   * you know better than what they advertise (e.g. a proxy in between
+   * advertises none, or the client uses TLS and cannot probe). Calls beyond it
+   * would wait inside HTTP/2 for a stream to free up.
+   * @default undefined (the limit the server advertises; 100 when unknown)
+   */
+  streamsPerConnection?: number;
+}
+
+/** Options of an adaptive {@link pool}: `pool({ min, max, ... })`. */
+export interface AdaptivePoolOptions extends PoolOptions {
+  /**
+   * Fewest connections per resolved address, kept however idle the client is.
+   * @default 1
+   */
+  min?: number;
+  /**
+   * Most connections per resolved address (at least `min`); beyond it, calls
+   * queue in HTTP/2 on the least busy connection.
+   * @default 16
+   */
+  max?: number;
+  /**
+   * How long, ms, an address's calls must have fitted in one connection fewer
+   * before the pool closes one (draining it: it takes no new calls and closes
+   * when its calls end).
+   * @default 30000
+   */
+  idleMs?: number;
 }
 
 /**
@@ -70,19 +125,76 @@ export function roundRobin(): RoundRobinStrategy {
 }
 
 /**
- * `size` distinct TCP connections per resolved address; each call takes one of
- * all of them (by default the less busy of two drawn at random). Behind a
- * single-IP L4 load balancer, each connection may land on a different backend,
- * so the load spreads over the backends too.
+ * A pool that sizes itself, the recommended strategy for service-to-service
+ * calls: per resolved address it keeps from `min` to `max` distinct TCP
+ * connections. It opens one more to an address as soon as every connection
+ * to it carries as many calls as the server allows (its HTTP/2 stream limit),
+ * before a call would have to wait for a stream, and closes one once the
+ * address's calls have fitted in one connection fewer for `idleMs`. Each call
+ * takes a connection with room (by default the less busy of two drawn at
+ * random).
+ */
+export function pool(options?: AdaptivePoolOptions): AdaptivePoolStrategy;
+/**
+ * `size` distinct TCP connections per resolved address, no more and no fewer;
+ * each call takes one of all of them with room for it (by default the less
+ * busy of two drawn at random). Behind a single-IP L4 load balancer, each
+ * connection may land on a different backend, so the load spreads over the
+ * backends too.
  *
  * @param size connections per resolved address, an integer from 1 to 1024.
  */
-export function pool(size: number, options: PoolOptions = {}): PoolStrategy {
+export function pool(size: number, options?: PoolOptions): PoolStrategy;
+export function pool(
+  sizeOrOptions?: number | AdaptivePoolOptions,
+  poolOptions?: PoolOptions,
+): PoolStrategy | AdaptivePoolStrategy {
+  if (typeof sizeOrOptions === "number" || poolOptions !== undefined) {
+    const options = checkObject("pool", poolOptions, "expected pool options { pick, streamsPerConnection }") ?? {};
+    for (const name of ["min", "max", "idleMs"]) {
+      if (options[name] !== undefined) {
+        throw new InvalidOptionError(
+          `pool.${name}`,
+          options[name],
+          "expected none with a fixed size (use pool({ min, max }))",
+        );
+      }
+    }
+    return {
+      kind: "pool",
+      size: checkInteger("size", sizeOrOptions, 1, MAX_POOL_SIZE),
+      ...common(options),
+    };
+  }
+  const options = (checkObject(
+    "pool",
+    sizeOrOptions,
+    "expected a size or { min, max, idleMs, pick, streamsPerConnection }",
+  ) ?? {}) as AdaptivePoolOptions;
+  const min = checkInteger("pool.min", options.min ?? DEFAULT_POOL_MIN, 1, MAX_POOL_SIZE);
   return {
     kind: "pool",
-    size: checkInteger("size", size, 1, MAX_POOL_SIZE),
-    pick: checkOneOf("pick", options.pick ?? DEFAULT_PICK, PICK_POLICIES),
+    min,
+    max: checkInteger("pool.max", options.max ?? Math.max(DEFAULT_POOL_MAX, min), min, MAX_POOL_SIZE),
+    idleMs: checkDuration("pool.idleMs", options.idleMs ?? DEFAULT_POOL_IDLE_MS, 1),
+    ...common(options),
   };
+}
+
+/** The options a fixed and an adaptive pool share, checked. */
+function common(options: PoolOptions): { pick: PickPolicy; streamsPerConnection?: number } {
+  const streams = options.streamsPerConnection;
+  return {
+    pick: checkOneOf("pick", options.pick ?? DEFAULT_PICK, PICK_POLICIES),
+    ...(streams === undefined
+      ? {}
+      : { streamsPerConnection: checkInteger("pool.streamsPerConnection", streams, 1, UNLIMITED_STREAMS) }),
+  };
+}
+
+/** @internal True for a pool that sizes itself. */
+export function isAdaptive(strategy: Strategy): strategy is AdaptivePoolStrategy {
+  return strategy.kind === "pool" && strategy.size === undefined;
 }
 
 /** @internal True for a value made by {@link pickFirst}, {@link roundRobin} or {@link pool}. */

@@ -15,7 +15,7 @@ export interface FailingBackendResult extends LoadResult {
 }
 
 /**
- * Scene 6: one backend in DNS answers UNAVAILABLE at once to every call (a
+ * Scene 7: one backend in DNS answers UNAVAILABLE at once to every call (a
  * bad deploy). With failure accrual and the retry budget off, p2c keeps
  * drawing it (it answers fastest) and calls fail after their retries; with
  * the defaults it is taken out after 5 failures and only probed, and no call fails.

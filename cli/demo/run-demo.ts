@@ -7,6 +7,7 @@ import { scaleOutScene } from "./scale-out.js";
 import type { SceneSettings } from "./scene-kit.js";
 import { SLOW_MS, slowBackendScene } from "./slow-backend.js";
 import { spreadScene } from "./spread.js";
+import { LONG_CALL_MS, LONG_CALLS, STREAM_LIMIT, streamLimitScene } from "./stream-limit.js";
 
 /** Options of the `demo` command. */
 export interface DemoOptions {
@@ -150,7 +151,34 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       `   (client connections recycle every ~${options.clientMaxAgeMs} ms ±10%, one at a time, each ready before the old one drains)`,
     );
 
-    log(`\n6. A bad deploy: ${inDns[0]!.host} answers UNAVAILABLE at once to every call; via DNS`);
+    log(
+      `\n6. Stream limit: one server allows ${STREAM_LIMIT} streams per connection; ${LONG_CALLS} calls of ${LONG_CALL_MS} ms start at once`,
+    );
+    const streamLimit = await streamLimitScene(settings);
+    log(
+      table(
+        [
+          "client",
+          "last call ends",
+          "fails",
+          "most running at once",
+          "connections over time (ms: n)",
+          "expected",
+          "ok",
+        ],
+        streamLimit.map((r) => [
+          r.strategy,
+          `${r.lastEndsMs} ms`,
+          String(r.failures),
+          String(r.peakRunning),
+          r.sizes.map(([t, n]) => `${t}: ${n}`).join(", "),
+          r.expected,
+          yes(r.ok),
+        ]),
+      ),
+    );
+
+    log(`\n7. A bad deploy: ${inDns[0]!.host} answers UNAVAILABLE at once to every call; via DNS`);
     const failing = await failingBackendScene(cluster, settings);
     log(
       table(
@@ -167,7 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       ),
     );
 
-    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4, ...failing].every((r) => r.ok);
+    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4, ...streamLimit, ...failing].every((r) => r.ok);
     const seconds = (performance.now() - started) / 1000;
     log(
       `\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`,
@@ -183,6 +211,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         crash,
         slow,
         l4ScaleOut: l4,
+        streamLimit,
         failing,
       };
       process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,7 +1,10 @@
 // A Go gRPC server for client benchmarks: fast enough that the Node client,
 // not the server, is the bottleneck. Greeter.SayHello; RouteGuide.ListFeatures
 // streams -features messages; RecordRoute counts what it receives; RouteChat
-// echoes each note. Built by harness/go-server.ts with Debian's Go and grpc-go.
+// echoes each note. -max-streams advertises a stream limit per connection
+// (SETTINGS_MAX_CONCURRENT_STREAMS) and -delay makes each SayHello take that
+// long, for the stream-limit benchmark. Built by harness/go-server.ts with
+// Debian's Go and grpc-go.
 package main
 
 import (
@@ -11,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"google.golang.org/grpc"
 	hw "bgbench/helloworld"
@@ -19,9 +23,13 @@ import (
 
 type greeter struct {
 	hw.UnimplementedGreeterServer
+	delay time.Duration
 }
 
-func (greeter) SayHello(_ context.Context, in *hw.HelloRequest) (*hw.HelloReply, error) {
+func (g greeter) SayHello(_ context.Context, in *hw.HelloRequest) (*hw.HelloReply, error) {
+	if g.delay > 0 {
+		time.Sleep(g.delay)
+	}
 	return &hw.HelloReply{Message: "Hello " + in.GetName()}, nil
 }
 
@@ -75,6 +83,8 @@ func (r *routeGuide) RouteChat(stream rg.RouteGuide_RouteChatServer) error {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	count := flag.Int("features", 1000, "messages per ListFeatures stream")
+	maxStreams := flag.Int("max-streams", 0, "concurrent streams allowed per connection (0: no limit)")
+	delay := flag.Duration("delay", 0, "how long each SayHello takes")
 	flag.Parse()
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -88,8 +98,12 @@ func main() {
 			Location: &rg.Point{Latitude: int32(400000000 + i), Longitude: int32(-740000000 - i)},
 		}
 	}
-	s := grpc.NewServer()
-	hw.RegisterGreeterServer(s, greeter{})
+	var options []grpc.ServerOption
+	if *maxStreams > 0 {
+		options = append(options, grpc.MaxConcurrentStreams(uint32(*maxStreams)))
+	}
+	s := grpc.NewServer(options...)
+	hw.RegisterGreeterServer(s, greeter{delay: *delay})
 	rg.RegisterRouteGuideServer(s, &routeGuide{features: features})
 	fmt.Printf("listening on %s\n", lis.Addr().String())
 	// Exits when its parent closes stdin.

@@ -16,6 +16,8 @@ export interface GreeterKnobs {
   stallMs?: number;
   /** SayHello calls that stalled (started to). */
   stalls?: number;
+  /** Hold every SayHello until this settles (in-process only): calls that stay open until the test releases them. */
+  hold?: Promise<void> | undefined;
 }
 
 /** Options of {@link greeterService}. */
@@ -24,28 +26,35 @@ export interface GreeterServiceOptions {
   backend?: string;
   /** Called once per call, e.g. to count calls per client connection (`context.peer`). */
   onCall?: (context: CallContext) => void;
+  /** Called once per call as its handler ends, however it ends. */
+  onDone?: () => void;
   knobs?: GreeterKnobs;
 }
 
 /** The reference Greeter: replies `Hello <name>`. */
 export function greeterImplementation(options: GreeterServiceOptions = {}): GreeterServiceImplementation {
-  const { backend, onCall, knobs } = options;
+  const { backend, onCall, onDone, knobs } = options;
   let calls = 0;
   return {
     async sayHello(request, context) {
       onCall?.(context);
-      if (backend !== undefined) context.header.set(BACKEND_HEADER, backend);
-      calls++;
-      if (knobs?.failEvery && calls % knobs.failEvery === 0) {
-        throw new ServerError(Status.UNAVAILABLE, `${backend ?? "backend"} fails call ${calls}`);
+      try {
+        if (backend !== undefined) context.header.set(BACKEND_HEADER, backend);
+        calls++;
+        if (knobs?.failEvery && calls % knobs.failEvery === 0) {
+          throw new ServerError(Status.UNAVAILABLE, `${backend ?? "backend"} fails call ${calls}`);
+        }
+        if (knobs?.hold) await knobs.hold;
+        if (knobs?.slowMs) await delay(knobs.slowMs);
+        if (knobs?.stallEvery && calls % knobs.stallEvery === 0) {
+          knobs.stalls = (knobs.stalls ?? 0) + 1;
+          await delay(knobs.stallMs ?? 300);
+          return { message: `Hello ${request.name} (stalled)` };
+        }
+        return { message: `Hello ${request.name}` };
+      } finally {
+        onDone?.();
       }
-      if (knobs?.slowMs) await delay(knobs.slowMs);
-      if (knobs?.stallEvery && calls % knobs.stallEvery === 0) {
-        knobs.stalls = (knobs.stalls ?? 0) + 1;
-        await delay(knobs.stallMs ?? 300);
-        return { message: `Hello ${request.name} (stalled)` };
-      }
-      return { message: `Hello ${request.name}` };
     },
   };
 }

@@ -8,9 +8,17 @@ export const BALANCER_NAME = "balanced_grpc";
 /** @internal The load-balancing policy a channel runs: the strategy, and how it recycles. */
 export interface BalancerSettings {
   mode: StrategyKind;
-  /** Connections per resolved address (1 unless `pool`). */
-  size: number;
+  /** Fewest connections per resolved address (1 unless `pool`). */
+  min: number;
+  /** Most connections per resolved address: `min` for every strategy but an adaptive pool. */
+  max: number;
+  /** How long an address's calls must fit in one connection fewer before one closes, ms. */
+  idleMs: number;
   pick: PickPolicy;
+  /** The stream limit per connection the user set, if any. */
+  streamsPerConnection?: number | undefined;
+  /** Whether to read each address's stream limit from the server (see stream-limit.ts). */
+  probeStreamLimit: boolean;
   /** Client-side max connection age, ms, or undefined to keep connections. */
   maxConnectionAgeMs: number | undefined;
   /** Taking failing backends out for a while, or false. */
@@ -36,12 +44,20 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
   }
 
   static createFromJson(json: unknown): BalancerConfig {
-    const { mode, size, pick, maxConnectionAgeMs, failureAccrual } = (json ?? {}) as Record<string, unknown>;
+    const { mode, min, max, idleMs, pick, streamsPerConnection, probeStreamLimit, maxConnectionAgeMs, failureAccrual } =
+      (json ?? {}) as Record<string, unknown>;
     const bad = (field: string, value: unknown, expected: string) =>
       new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
+    const atLeast = (value: unknown, least: number) => Number.isInteger(value) && (value as number) >= least;
     if (!STRATEGY_KINDS.includes(mode as StrategyKind)) throw bad("mode", mode, STRATEGY_KINDS.join(" | "));
-    if (!Number.isInteger(size) || (size as number) < 1) throw bad("size", size, "an integer ≥ 1");
+    if (!atLeast(min, 1)) throw bad("min", min, "an integer ≥ 1");
+    if (!atLeast(max, min as number)) throw bad("max", max, `an integer ≥ min (${min})`);
+    if (!(typeof idleMs === "number" && idleMs > 0)) throw bad("idleMs", idleMs, "a number of ms > 0");
     if (!PICK_POLICIES.includes(pick as PickPolicy)) throw bad("pick", pick, PICK_POLICIES.join(" | "));
+    if (streamsPerConnection !== undefined && !atLeast(streamsPerConnection, 1)) {
+      throw bad("streamsPerConnection", streamsPerConnection, "an integer ≥ 1, or no field");
+    }
+    if (typeof probeStreamLimit !== "boolean") throw bad("probeStreamLimit", probeStreamLimit, "true | false");
     if (maxConnectionAgeMs !== undefined && !(typeof maxConnectionAgeMs === "number" && maxConnectionAgeMs > 0)) {
       throw bad("maxConnectionAgeMs", maxConnectionAgeMs, "a number of ms > 0, or no field");
     }
@@ -54,8 +70,12 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
     }
     return new BalancerConfig({
       mode: mode as StrategyKind,
-      size: size as number,
+      min: min as number,
+      max: max as number,
+      idleMs,
       pick: pick as PickPolicy,
+      streamsPerConnection: streamsPerConnection as number | undefined,
+      probeStreamLimit,
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
       failureAccrual: (failureAccrual ?? false) as FailureAccrualSettings | false,
     });

@@ -5,7 +5,9 @@ import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
 import { type Choose, chooser } from "./pick.js";
 import { avoidedBy } from "./pick-hint.js";
+import { type AddressLoad, PoolSizer, type SizedPool } from "./pool-sizer.js";
 import { Recycler } from "./recycler.js";
+import { StreamLimits } from "./stream-limit.js";
 
 type Endpoint = experimental.Endpoint;
 type PickArgs = experimental.PickArgs;
@@ -15,17 +17,39 @@ type PickResult = experimental.PickResult;
 const RECYCLE_RETRY_MS = 1_000;
 
 /**
+ * The connection to take instead of `chosen`, which is at its stream limit,
+ * or undefined to hold the call until a connection on its way is ready.
+ */
+type WhenFull = (chosen: Connection, ready: readonly Connection[]) => Connection | undefined;
+
+/** A call held by grpc-js until the next picker: it is picked again then. */
+const HOLD: PickResult = {
+  pickResultType: experimental.PickResultType.QUEUE,
+  subchannel: null,
+  status: null,
+  onCallStarted: null,
+  onCallEnded: null,
+};
+
+/**
  * Picks among the ready connections and counts each call on the connection
  * that carries it: the counts are what p2c compares and what stats() shows.
+ * A connection at its stream limit gets the call only when no other has room.
  */
 class BalancedPicker implements experimental.Picker {
   constructor(
     private readonly ready: readonly Connection[],
     private readonly choose: Choose,
+    private readonly whenFull: WhenFull,
   ) {}
 
   pick(args: PickArgs): PickResult {
-    const connection = this.ready[this.choose(this.ready, avoidedBy(args.metadata))]!;
+    let connection = this.ready[this.choose(this.ready, avoidedBy(args.metadata))]!;
+    if (!connection.hasRoom()) {
+      const instead = this.whenFull(connection, this.ready);
+      if (instead === undefined) return HOLD;
+      connection = instead;
+    }
     const result = connection.picker.pick(args);
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
     connection.picked(performance.now());
@@ -65,8 +89,14 @@ class BalancedPicker implements experimental.Picker {
  *
  * - `pickFirst`: one connection, grpc-js's pick_first over every address.
  * - `roundRobin`: one connection per resolved address, calls in turn.
- * - `pool`: `size` connections per resolved address; each call takes one of
- *   all of them, by p2c (the less busy of two at random) or in turn.
+ * - `pool`: `size` connections per resolved address, or, adaptive, from `min`
+ *   to `max` (see {@link roomFor} and {@link PoolSizer}); each call takes one
+ *   of all of them, by p2c (the less busy of two at random) or in turn.
+ *
+ * Every strategy respects each connection's stream limit (the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS, see stream-limit.ts): a call goes to a
+ * connection at its limit, where HTTP/2 would hold it until a stream frees up,
+ * only when no connection has room.
  *
  * Each connection is a grpc-js leaf policy (pick_first over its endpoint),
  * which handles connecting, backoff and re-resolution; this class decides how
@@ -89,6 +119,17 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private readonly changed = (connection: Connection) => this.onChange(connection);
   /** How each backend has been answering, by address: shared by its connections, kept across reconnects. */
   private readonly health = new Map<string, BackendHealth>();
+  private limits: StreamLimits | undefined;
+  private sizer: PoolSizer | undefined;
+  /** Connections draining because the pool shrank (one per address at most). */
+  private readonly shrinking = new Set<Connection>();
+  /** Connections to open per address, decided on the pick path and opened a microtask later. */
+  private readonly planned = new Map<string, { endpoint: Endpoint; count: number }>();
+  /** Calls held, per address, for connections on their way (since the last picker: grpc-js picks them again on each). */
+  private readonly held = new Map<string, number>();
+  private destroyed = false;
+  private readonly whenFull: WhenFull = (chosen, ready) => this.roomFor(chosen, ready);
+  private readonly sizedPool: SizedPool = { aboveMin: () => this.aboveMin(), shrink: (key) => this.shrink(key) };
 
   constructor(private readonly helper: experimental.ChannelControlHelper) {}
 
@@ -130,7 +171,11 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.recycler?.stop();
+    this.sizer?.stop();
+    this.limits?.stop();
+    this.planned.clear();
     for (const connection of [...this.serving, ...this.draining]) connection.close();
     this.replacing?.next.close();
     this.serving = [];
@@ -145,8 +190,13 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   stats(): ConnectionStats[] {
     const now = performance.now();
-    const all = [...this.serving, ...(this.replacing ? [this.replacing.next] : []), ...this.draining];
-    return all.map((connection) => connection.stats(now));
+    const sizes = new Map<string, number>();
+    for (const c of this.serving) sizes.set(c.key, (sizes.get(c.key) ?? 0) + 1);
+    return this.all().map((connection) => connection.stats(now, sizes.get(connection.key) ?? 0));
+  }
+
+  private all(): Connection[] {
+    return [...this.serving, ...(this.replacing ? [this.replacing.next] : []), ...this.draining];
   }
 
   /** Reports the connections to the channel's board from now on. */
@@ -166,6 +216,14 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
     }
     this.choose = chooser(settings.pick);
+    this.limits?.stop();
+    this.limits = new StreamLimits(settings.streamsPerConnection, settings.probeStreamLimit, (key) =>
+      this.learned(key),
+    );
+    for (const c of this.all()) c.setStreamLimit(this.limits.of(c.key, c.endpoint));
+    this.sizer?.stop();
+    this.sizer = settings.max > settings.min ? new PoolSizer(settings.idleMs, this.sizedPool) : undefined;
+    this.sizer?.wake();
     this.recycler?.stop();
     this.recycler =
       settings.maxConnectionAgeMs === undefined
@@ -176,7 +234,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   /** The connections the new endpoint list needs, keeping those still wanted. */
   private reconcile(endpoints: readonly Endpoint[]): Connection[] {
-    const { mode, size } = this.settings!;
+    const { mode, min, max } = this.settings!;
     if (mode === "pickFirst") {
       // One connection over every address, in resolver order.
       const endpoint = { addresses: endpoints.flatMap((e) => e.addresses) };
@@ -197,17 +255,24 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       const key = experimental.endpointToString(endpoint);
       const existing = byEndpoint.get(key) ?? [];
       byEndpoint.delete(key);
-      wanted.push(...existing.slice(0, size));
-      for (const extra of existing.slice(size)) this.retire(extra);
-      for (let i = existing.length; i < size; i++) wanted.push(this.open(endpoint));
+      // An adaptive pool keeps the size its calls gave it.
+      wanted.push(...existing.slice(0, max));
+      for (const extra of existing.slice(max)) this.retire(extra);
+      for (let i = existing.length; i < min; i++) wanted.push(this.open(endpoint));
     }
     for (const gone of byEndpoint.values()) for (const connection of gone) this.retire(connection);
     return wanted;
   }
 
   private open(endpoint: Endpoint): Connection {
-    const connection = new Connection(endpoint, this.helper, this.options, this.resolutionNote, this.changed);
+    const connection = this.make(endpoint, "serving");
     connection.startConnecting();
+    return connection;
+  }
+
+  private make(endpoint: Endpoint, role: "serving" | "replacement"): Connection {
+    const connection = new Connection(endpoint, this.helper, this.options, this.resolutionNote, this.changed, role);
+    connection.setStreamLimit(this.limits!.of(connection.key, endpoint));
     return connection;
   }
 
@@ -224,7 +289,10 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   private onChange(connection: Connection): void {
     if (connection.isDraining) {
-      if (connection.isClosed) this.draining.delete(connection);
+      if (connection.isClosed) {
+        this.draining.delete(connection);
+        this.shrinking.delete(connection);
+      }
       return;
     }
     if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
@@ -266,14 +334,8 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       this.recycler?.finished();
       return;
     }
-    const next = new Connection(
-      old.endpoint,
-      this.helper,
-      this.options,
-      this.resolutionNote,
-      this.changed,
-      "replacement",
-    );
+    // The replacement takes the old one's place: the pool's size is unchanged.
+    const next = this.make(old.endpoint, "replacement");
     this.replacing = { old, next };
     next.startConnecting();
   }
@@ -305,12 +367,131 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     replacement?.close();
   }
 
+  // --- Stream limits and the adaptive pool's size ----------------------------
+
+  /**
+   * `chosen` is at its stream limit. The call goes to the least busy
+   * connection with room, to any backend. When no ready connection has room,
+   * an adaptive pool holds the call for a connection on its way (grpc-js
+   * picks it again when that one is ready, or fails), opening one if none is
+   * coming: the call waits for a connection, not behind a server's stream
+   * limit, where a long call or stream would keep it. With no room anywhere
+   * and no connection to open (every address at `max`), the least busy
+   * connection takes it and HTTP/2 queues it.
+   */
+  private roomFor(chosen: Connection, ready: readonly Connection[]): Connection | undefined {
+    let best: Connection | undefined;
+    let leastBusy = chosen;
+    for (const c of ready) {
+      if (c.load < leastBusy.load) leastBusy = c;
+      if (c.hasRoom() && (best === undefined || c.load < best.load)) best = c;
+    }
+    if (best || !this.sizer) return best ?? leastBusy;
+    const keys = this.keys();
+    const waitFor =
+      (this.comingRoom(chosen.key) > 0 ? chosen.key : keys.find((k) => this.comingRoom(k) > 0)) ??
+      this.planGrowth(chosen, keys);
+    if (waitFor === undefined) return leastBusy;
+    this.held.set(waitFor, (this.held.get(waitFor) ?? 0) + 1);
+    return undefined;
+  }
+
+  /**
+   * Plans one more connection, to the address with the fewest connections
+   * (`chosen`'s on a tie) that is below `max` and has none failing (it may be
+   * down); returns that address, or undefined when none may grow.
+   */
+  private planGrowth(chosen: Connection, keys: readonly string[]): string | undefined {
+    const { max } = this.settings!;
+    let target: { key: string; endpoint: Endpoint; size: number } | undefined;
+    for (const key of [chosen.key, ...keys.filter((k) => k !== chosen.key)]) {
+      const group = this.serving.filter((c) => c.key === key);
+      const size = group.length + (this.planned.get(key)?.count ?? 0);
+      if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE)) continue;
+      if (!target || size < target.size) target = { key, endpoint: group[0]!.endpoint, size };
+    }
+    if (!target) return undefined;
+    // Opened a microtask later: a new connection reports its state at once,
+    // and a new picker must not be handed to grpc-js in the middle of a pick.
+    if (this.planned.size === 0) queueMicrotask(() => this.grow());
+    const planned = this.planned.get(target.key);
+    this.planned.set(target.key, { endpoint: target.endpoint, count: (planned?.count ?? 0) + 1 });
+    return target.key;
+  }
+
+  /** Opens the planned connections. */
+  private grow(): void {
+    if (this.destroyed) return;
+    const planned = [...this.planned.values()];
+    this.planned.clear();
+    this.updating = true;
+    for (const { endpoint, count } of planned) {
+      for (let i = 0; i < count; i++) this.serving.push(this.open(endpoint));
+    }
+    this.updating = false;
+    this.sizer?.wake();
+    this.recalculate();
+  }
+
+  /** Calls that connections on their way to `key` (connecting, or planned) could still take. */
+  private comingRoom(key: string): number {
+    let coming = this.planned.get(key)?.count ?? 0;
+    let limit = 0;
+    for (const c of this.serving) {
+      if (c.key !== key) continue;
+      limit = c.streamLimits.value;
+      if (c.state === State.CONNECTING || c.state === State.IDLE) coming++;
+    }
+    return coming * limit - (this.held.get(key) ?? 0);
+  }
+
+  private keys(): string[] {
+    return [...new Set(this.serving.map((c) => c.key))];
+  }
+
+  /** A server's limit became known: every connection to it takes it, and held calls are picked again. */
+  private learned(key: string): void {
+    if (this.destroyed) return;
+    for (const c of this.all()) if (c.key === key) c.setStreamLimit(this.limits!.of(key, c.endpoint));
+    this.recalculate();
+  }
+
+  private *aboveMin(): Iterable<AddressLoad> {
+    const { min } = this.settings!;
+    for (const key of this.keys()) {
+      const group = this.serving.filter((c) => c.key === key);
+      if (group.length <= min) continue;
+      yield {
+        key,
+        connections: group.length,
+        peakCalls: group.reduce((sum, c) => sum + c.takePeak(), 0),
+        limit: Math.min(...group.map((c) => c.streamLimits.value)),
+        shrinking: [...this.shrinking].some((c) => c.key === key),
+      };
+    }
+  }
+
+  /** Drains one connection of `key`: one not ready if any, else the one with the fewest calls. */
+  private shrink(key: string): void {
+    const group = this.serving.filter((c) => c.key === key);
+    if (group.length <= this.settings!.min) return;
+    const victim =
+      group.find((c) => c.state !== State.READY) ?? group.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    this.serving = this.serving.filter((c) => c !== victim);
+    this.shrinking.add(victim);
+    this.retire(victim);
+    if (victim.isClosed) this.shrinking.delete(victim);
+    this.recalculate();
+  }
+
   // --- State --------------------------------------------------------------
 
   private recalculate(): void {
     const ready = this.serving.filter((c) => c.state === State.READY);
+    // grpc-js picks every held call again on the new picker, which counts them anew.
+    this.held.clear();
     if (ready.length > 0) {
-      this.update(State.READY, new BalancedPicker(ready, this.choose), null);
+      this.update(State.READY, new BalancedPicker(ready, this.choose, this.whenFull), null);
     } else if (this.serving.some((c) => c.state === State.CONNECTING)) {
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
     } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {

@@ -1,6 +1,7 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import type { BackendHealth } from "./backend-health.js";
 import { RttEwma } from "./latency.js";
+import type { StreamLimit, StreamLimitSource } from "./stream-limit.js";
 
 type Endpoint = experimental.Endpoint;
 type Picker = experimental.Picker;
@@ -26,6 +27,22 @@ export interface ConnectionStats {
   ageMs: number | undefined;
   /** Its calls' recent round-trip time, ms (what p2c weighs calls in flight by); 0 before any. */
   rttMs: number;
+  /**
+   * Calls it carries at once before more would wait inside HTTP/2 for a
+   * stream (the server's SETTINGS_MAX_CONCURRENT_STREAMS; 4294967295 when the
+   * server sets none). Picks give a call to a connection at its limit only
+   * when no other has room.
+   */
+  streamLimit: number;
+  /**
+   * Where {@link streamLimit} came from: `"server"` (what the server
+   * advertised), `"option"` (`streamsPerConnection`), or `"assumed"` (100, for
+   * want of either: while the server has not answered, or with TLS, a proxy,
+   * or `pickFirst()`, where it is not probed).
+   */
+  streamLimitSource: StreamLimitSource;
+  /** Connections now serving its address: the pool's current size there (1 for `pickFirst()` and `roundRobin()`). */
+  poolSize: number;
 }
 
 // Subchannels with equal address and options are one connection in grpc-js;
@@ -84,6 +101,13 @@ export class Connection {
   backend = "";
   /** How its backend has been answering (shared by every connection to it), once connected. */
   health: BackendHealth | undefined;
+  /** The resolved address it serves (its endpoint's key): the pool's sizes are per address. */
+  readonly key: string;
+  /** Set by the balancer from the address's limit; {@link limit} is its value, read on every pick. */
+  private streamLimit: StreamLimit = { value: Number.POSITIVE_INFINITY, source: "assumed" };
+  private limit = Number.POSITIVE_INFINITY;
+  /** Most calls in flight since {@link takePeak} last read it. */
+  private peak = 0;
   private address: string | undefined;
   private readonly leaf: experimental.LeafLoadBalancer;
   private closed = false;
@@ -115,6 +139,33 @@ export class Connection {
     return this.health?.available(now) ?? true;
   }
 
+  /** Calls on it now: in flight, and picked but not started yet. */
+  get load(): number {
+    return this.inFlight + this.pending;
+  }
+
+  /** Whether one more call fits under the server's stream limit. */
+  hasRoom(): boolean {
+    return this.inFlight + this.pending < this.limit;
+  }
+
+  /** The limit in force, and where it came from. */
+  get streamLimits(): StreamLimit {
+    return this.streamLimit;
+  }
+
+  setStreamLimit(limit: StreamLimit): void {
+    this.streamLimit = limit;
+    this.limit = limit.value;
+  }
+
+  /** Most calls in flight since the last read; the next period starts from the calls in flight now. */
+  takePeak(): number {
+    const peak = Math.max(this.peak, this.inFlight);
+    this.peak = this.inFlight;
+    return peak;
+  }
+
   /** Counts a call picked for this connection. */
   picked(now: number): void {
     if (this.pending++ === 0) forgetPendingSoon(this);
@@ -140,7 +191,7 @@ export class Connection {
 
   /** Counts a call that started on this connection. */
   readonly started = (): void => {
-    this.inFlight++;
+    if (++this.inFlight > this.peak) this.peak = this.inFlight;
     if (this.pending > 0) this.pending--;
   };
 
@@ -176,6 +227,7 @@ export class Connection {
     private role: ConnectionStats["role"] = "serving",
   ) {
     const id = this.id;
+    this.key = experimental.endpointToString(endpoint);
     const helper = experimental.createChildChannelControlHelper(parent, {
       createSubchannel: (address, args) => parent.createSubchannel(address, { ...args, [CONNECTION_OPTION]: id }),
       updateState: (state, picker, errorMessage) => {
@@ -238,7 +290,7 @@ export class Connection {
     return this.closed;
   }
 
-  stats(now: number): ConnectionStats {
+  stats(now: number, poolSize: number): ConnectionStats {
     return {
       address: this.address ?? this.endpoint.addresses.map(experimental.subchannelAddressToString).join(","),
       state: State[this.state] as keyof typeof State,
@@ -247,6 +299,9 @@ export class Connection {
       completed: this.completed,
       ageMs: this.readyAt === undefined ? undefined : Math.round(now - this.readyAt),
       rttMs: Math.round(this.rtt.read(now) * 100) / 100,
+      streamLimit: this.streamLimit.value,
+      streamLimitSource: this.streamLimit.source,
+      poolSize,
     };
   }
 }

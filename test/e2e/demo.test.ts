@@ -44,6 +44,7 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
     slow: { strategy: string; failures: number; ok: boolean }[];
     l4ScaleOut: { strategy: string; servedAfterMs?: number; failures: number; ok: boolean }[];
     failing: { client: string; failures: number; failingShare: number; ok: boolean }[];
+    streamLimit: { strategy: string; failures: number; peakRunning: number; ok: boolean }[];
   };
   if (!result.ok) console.log(stderr);
   expect(result.spread).toHaveLength(6);
@@ -57,6 +58,11 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   expect(result.failing).toHaveLength(2);
   expect(result.failing[1]!.failures).toBe(0);
   expect(result.failing[1]!.failingShare).toBeLessThanOrEqual(0.05);
+  // One server allowing 100 streams, 300 long calls: pickFirst() runs 100 at a time, pool() all 300.
+  expect(result.streamLimit.map((r) => [r.failures, r.peakRunning])).toEqual([
+    [0, 100],
+    [0, 300],
+  ]);
   expect(result.ok).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toContain("every scene behaved as the README says");

@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { connect, type Settings } from "node:http2";
 import { setTimeout as delay } from "node:timers/promises";
 import { ClientError, InvalidOptionError, type ServerOptions, Status, service, startServer } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
@@ -24,6 +26,15 @@ describe("startServer", () => {
     expect(server.host).toBe("127.0.0.1");
     expect(server.port).toBeGreaterThan(0);
     expect(server.address).toBe(`127.0.0.1:${server.port}`);
+    await server.shutdown();
+  });
+
+  test("maxConcurrentStreams is advertised in the server's HTTP/2 SETTINGS", async () => {
+    const server = await startServer({ services: [], maxConcurrentStreams: 10 });
+    const session = connect(`http://${server.address}`);
+    const [settings] = (await once(session, "remoteSettings")) as [Settings];
+    expect(settings.maxConcurrentStreams).toBe(10);
+    session.destroy();
     await server.shutdown();
   });
 
@@ -76,6 +87,7 @@ describe("startServer", () => {
     [{ maxConnectionAge: 1000, maxConnectionAgeGrace: -5 }, "maxConnectionAgeGrace", "-5"],
     [{ maxConnectionAgeGrace: 1000 }, "maxConnectionAgeGrace", "1000"],
     [{ keepalive: { timeMs: 0, timeoutMs: 1000 } }, "keepalive.timeMs", "0"],
+    [{ maxConcurrentStreams: 0 }, "maxConcurrentStreams", "0"],
   ] as [Partial<ServerOptions>, string, string][])("refuses %j", async (options, option, shown) => {
     const error = await startServer({ services: [], ...options }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidOptionError);

@@ -83,8 +83,15 @@ describe("client options", () => {
     createGreeterClient({ target: "t:1", outlierDetection: { intervalMs: 2_000, failurePercentageThreshold: 50 } });
     // @ts-expect-error size needs strategy "pool"
     createGreeterClient({ target: "t:1", size: 4 });
-    // @ts-expect-error "pool" needs a size
+    // "pool" without a size sizes itself, and takes pool()'s settings.
     createGreeterClient({ target: "t:1", strategy: "pool" });
+    createGreeterClient({ target: "t:1", strategy: "pool", max: 8, idleMs: 5_000, streamsPerConnection: 100 });
+    createGreeterClient({ target: "t:1", strategy: pool({ min: 2, max: 8, pick: "roundRobin" }) });
+    expectTypeOf(pool()).toMatchTypeOf<Strategy>();
+    // @ts-expect-error min and max only without a size
+    createGreeterClient({ target: "t:1", strategy: "pool", size: 4, max: 8 });
+    // @ts-expect-error pool settings only with strategy "pool"
+    createGreeterClient({ target: "t:1", strategy: "roundRobin", max: 8 });
     // @ts-expect-error unknown strategy name
     createGreeterClient({ target: "t:1", strategy: "random" });
     // @ts-expect-error target is required

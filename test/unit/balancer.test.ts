@@ -11,12 +11,20 @@ import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js
 
 registerBalancer();
 
-function balancer(settings: { mode: string; size?: number; pick?: string; maxConnectionAgeMs?: number }) {
+function balancer({
+  size = 1,
+  ...settings
+}: {
+  mode: string;
+  size?: number;
+  pick?: string;
+  maxConnectionAgeMs?: number;
+}) {
   const helper = new FakeHelper();
   const handler = new experimental.ChildLoadBalancerHandler(helper);
   const board = new ConnectionBoard();
   const config = experimental.parseLoadBalancingConfig({
-    [BALANCER_NAME]: { size: 1, pick: "p2c", ...settings },
+    [BALANCER_NAME]: { min: size, max: size, idleMs: 30_000, pick: "p2c", probeStreamLimit: false, ...settings },
   });
   const update = (...addresses: string[]) =>
     handler.updateAddressList(endpoints(...addresses), config, board.asChannelOption(), "");

@@ -4,6 +4,7 @@ import {
   DEFAULT_CHANNEL_OPTIONS,
   DEFAULT_FAILURE_ACCRUAL,
   DEFAULT_OUTLIER_DETECTION,
+  DEFAULT_POOL_IDLE_MS,
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
 } from "../../src/defaults.js";
@@ -26,8 +27,11 @@ describe("resolveClientOptions: every default applied in one place", () => {
     expect(settings.channel.strategy).toEqual({ kind: "pickFirst" });
     expect(settings.channel.balancer).toEqual({
       mode: "pickFirst",
-      size: 1,
+      min: 1,
+      max: 1,
+      idleMs: DEFAULT_POOL_IDLE_MS,
       pick: "roundRobin",
+      probeStreamLimit: false, // one connection: its limit decides nothing
       maxConnectionAgeMs: undefined,
       failureAccrual: DEFAULT_FAILURE_ACCRUAL,
     });
@@ -44,6 +48,21 @@ describe("resolveClientOptions: every default applied in one place", () => {
   test("pool by name and by value are the same strategy", () => {
     expect(resolveStrategy({ strategy: "pool", size: 3, pick: "roundRobin" })).toEqual(pool(3, { pick: "roundRobin" }));
     expect(resolveStrategy({ strategy: pool(3) })).toEqual({ kind: "pool", size: 3, pick: "p2c" });
+    expect(resolveStrategy({ strategy: "pool", max: 4, idleMs: 500 })).toEqual(pool({ max: 4, idleMs: 500 }));
+  });
+
+  test("pool() sizes itself: min 1, max 16, idle 30 s; a fixed pool is min = max", () => {
+    expect(pool()).toEqual({ kind: "pool", min: 1, max: 16, idleMs: 30_000, pick: "p2c" });
+    expect(resolveStrategy({ strategy: "pool" })).toEqual(pool());
+    expect(pool({ min: 20 }).max).toBe(20); // the default max never goes below min
+    const balancer = (options: object) => resolveClientOptions({ target: "t:1", ...options }).channel.balancer;
+    expect(balancer({ strategy: pool() })).toMatchObject({ mode: "pool", min: 1, max: 16, probeStreamLimit: true });
+    expect(balancer({ strategy: pool(3) })).toMatchObject({ min: 3, max: 3, probeStreamLimit: true });
+    expect(balancer({ strategy: pool({ streamsPerConnection: 10 }) })).toMatchObject({
+      streamsPerConnection: 10,
+      probeStreamLimit: false, // the option wins: nothing to learn
+    });
+    expect(balancer({ strategy: "roundRobin" })).toMatchObject({ min: 1, max: 1, probeStreamLimit: true });
   });
 
   test("channel options go over the SDK's; keepalive and the user's service config are kept", () => {
@@ -77,7 +96,11 @@ describe("resolveClientOptions: every default applied in one place", () => {
 
   test.each([
     [{ target: "t:1", strategy: "Pool", size: 4 }, "strategy"], // the strategy is named first, not the size
-    [{ target: "t:1", strategy: "pool" }, "size"],
+    [{ target: "t:1", strategy: "pool", size: 0 }, "size"],
+    [{ target: "t:1", strategy: "pool", max: 0 }, "pool.max"],
+    [{ target: "t:1", strategy: "pool", size: 2, max: 4 }, "pool.max"],
+    [{ target: "t:1", strategy: pool(), max: 4 }, "max"],
+    [{ target: "t:1", strategy: "roundRobin", idleMs: 4 }, "idleMs"],
     [{ target: "t:1", size: 4 }, "size"],
     [{ target: "t:1", strategy: pool(2), pick: "p2c" }, "pick"],
     [{ target: "t:1", maxConnectionAge: 999 }, "maxConnectionAge"],
@@ -98,6 +121,18 @@ describe("resolveClientOptions: every default applied in one place", () => {
     [null, "options"],
   ])("refuses %j, naming %s", (options, option) => {
     expect(rejected(() => resolveClientOptions(options))).toBe(option);
+  });
+
+  test.each([
+    [() => pool({ min: 0 }), "pool.min"],
+    [() => pool({ min: 4, max: 2 }), "pool.max"],
+    [() => pool({ idleMs: 0 }), "pool.idleMs"],
+    [() => pool({ streamsPerConnection: 0 }), "pool.streamsPerConnection"],
+    [() => pool({ pick: "random" as never }), "pick"],
+    [() => pool(2, { max: 4 } as never), "pool.max"],
+    [() => pool(0), "size"],
+  ])("pool() refuses bad settings, naming them (%#)", (make, option) => {
+    expect(rejected(make)).toBe(option);
   });
 
   test("accepts the smallest client max connection age", () => {

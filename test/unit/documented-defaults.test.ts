@@ -3,11 +3,15 @@ import { join, relative } from "node:path";
 import { Status } from "nice-grpc-common";
 import { expect, test } from "vitest";
 import {
+  ASSUMED_STREAM_LIMIT,
   DEFAULT_FAILURE_ACCRUAL,
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_PICK,
+  DEFAULT_POOL_IDLE_MS,
+  DEFAULT_POOL_MAX,
+  DEFAULT_POOL_MIN,
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -37,7 +41,6 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#minimumHosts": String(DEFAULT_OUTLIER_DETECTION.minimumHosts),
   "client-options.ts#requestVolume": String(DEFAULT_OUTLIER_DETECTION.requestVolume),
   "client-options.ts#strategy": `${DEFAULT_STRATEGY}()`,
-  "client-options.ts#pick": JSON.stringify(DEFAULT_PICK),
   "client-options.ts#middleware": "[]",
   "client-options.ts#defaultCallOptions": "{}",
   "client-options.ts#retry": `{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }`,
@@ -55,6 +58,10 @@ const EXPECTED: Record<string, string> = {
   "call/call-options.ts#hedge": "the client's `hedging`, for idempotent methods",
   "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),
   "channel/balanced-channel.ts#graceMs": "undefined (calls already sent run until they end)",
+  "strategy.ts#streamsPerConnection": `undefined (the limit the server advertises; ${ASSUMED_STREAM_LIMIT} when unknown)`,
+  "strategy.ts#min": String(DEFAULT_POOL_MIN),
+  "strategy.ts#max": String(DEFAULT_POOL_MAX),
+  "strategy.ts#idleMs": String(DEFAULT_POOL_IDLE_MS),
   "channel/create-balanced-channel.ts#strategy": `${DEFAULT_STRATEGY}()`,
   "call/call-options.ts#deadline": "undefined (no deadline)",
   "call/call-options.ts#retry": "true for idempotent methods, false otherwise",
@@ -71,6 +78,7 @@ const EXPECTED: Record<string, string> = {
   "server-options.ts#maxConnectionAgeGrace": "undefined (wait for running calls however long they take)",
   "server-options.ts#keepalive": "undefined (grpc-js default: no server pings)",
   "server-options.ts#channelOptions": "{}",
+  "server-options.ts#maxConcurrentStreams": "undefined (no limit)",
   "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 };
 
