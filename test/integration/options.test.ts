@@ -50,8 +50,10 @@ describe("client options", () => {
   test("a strategy that is not one", () => {
     expectInvalid(make({ target, strategy: { kind: "random" } }), "strategy", "an object { kind }");
   });
-  test('"pool" without size', () => {
-    expectInvalid(make({ target, strategy: "pool" }), "size", "undefined");
+  test('"pool" without size is the adaptive pool (issue 19), and its fields are checked', () => {
+    const client = createGreeterClient({ target, strategy: "pool" });
+    client.close();
+    expectInvalid(make({ target, strategy: "pool", min: 0 } as never), "pool.min", "0");
   });
   test('"pool" with a bad size', () => {
     expectInvalid(make({ target, strategy: "pool", size: 0 }), "size", "0");
