@@ -1,9 +1,9 @@
-/**
+/*
  * Option checks. One contract: each returns the value it was given when it is
  * valid, and throws an {@link InvalidOptionError} naming the option and the
  * value when it is not.
  *
- * @internal
+ * Internal to the library (not exported from its entry).
  */
 import { InvalidOptionError } from "./errors.js";
 

@@ -1,8 +1,8 @@
-/**
+/*
  * Every default the SDK applies, in one place. The options' JSDoc states
  * these values with `@default`; a test checks that each one matches.
  *
- * @internal
+ * Internal to the library (not exported from its entry).
  */
 import type { ChannelOptions } from "@grpc/grpc-js";
 import { Status } from "nice-grpc-common";

@@ -1,10 +1,10 @@
-/**
+/*
  * A short description of any value for an error message. Error texts end up
  * in logs, so they must never print what a user object holds (an
  * implementation's database URL, a credential's key): objects are described
  * by type and a few key names, never values; long strings are cut.
  *
- * @internal
+ * Internal to the library (not exported from its entry).
  */
 import { inspect } from "node:util";
 

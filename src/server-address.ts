@@ -1,4 +1,4 @@
-/**
+/*
  * The `address` a server listens on, and the address it reports once bound.
  *
  * grpc-js binds a port-less address to 443 and accepts schemes; the report
@@ -6,7 +6,7 @@
  * takes `host:port` only, so the reported `host:port` is always a target a
  * client can use.
  *
- * @internal
+ * Internal to the library (not exported from its entry).
  */
 import { isIP } from "node:net";
 import { InvalidOptionError } from "./errors.js";

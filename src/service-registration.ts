@@ -1,10 +1,10 @@
-/**
+/*
  * `service(definition, implementation)` and the checks every registration
  * passes before a server starts: a definition nice-grpc can serve, and a
  * function for each of its methods. nice-grpc itself would fail at `listen()`
  * with a TypeError (`implementation[methodName].bind`), after binding nothing.
  *
- * @internal
+ * Internal to the library (not exported from its entry).
  */
 import type { CompatServiceDefinition, ServiceImplementation } from "nice-grpc";
 import { InvalidOptionError } from "./errors.js";

@@ -15,16 +15,16 @@ import { InvalidOptionError } from "./errors.js";
  *   the one with fewer calls in flight (as Finagle, Linkerd and Envoy do).
  * - `"roundRobin"`: connections in turn.
  */
-export type PickPolicy = (typeof PICK_POLICIES)[number];
+export type PickPolicy = "p2c" | "roundRobin";
 
 /** @internal Every pick policy: the one list that validation and the balancer's config use. */
-export const PICK_POLICIES = ["p2c", "roundRobin"] as const;
+export const PICK_POLICIES = ["p2c", "roundRobin"] as const satisfies readonly PickPolicy[];
 
 /** @internal Every strategy kind: the one list that validation, resolution and the balancer's config use. */
-export const STRATEGY_KINDS = ["pickFirst", "roundRobin", "pool"] as const;
+export const STRATEGY_KINDS = ["pickFirst", "roundRobin", "pool"] as const satisfies readonly StrategyName[];
 
 /** @internal */
-export type StrategyKind = (typeof STRATEGY_KINDS)[number];
+export type StrategyKind = StrategyName;
 
 /** One connection; on loss, re-resolve and connect to the next address. */
 export interface PickFirstStrategy {
@@ -65,7 +65,7 @@ export interface AdaptivePoolStrategy {
 export type Strategy = PickFirstStrategy | RoundRobinStrategy | PoolStrategy | AdaptivePoolStrategy;
 
 /** The names accepted by the `strategy` option in place of a strategy value. */
-export type StrategyName = StrategyKind;
+export type StrategyName = Strategy["kind"];
 
 /** Options of {@link pool}. */
 export interface PoolOptions {
