@@ -29,9 +29,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Ends one timed call on `c` that took about `ms`. */
 function timedCall(c: Connection, ms: number): void {
   expect(c.timeThisCall()).toBe(true);
-  c.picked();
+  c.picked(performance.now());
   c.startedTimed();
-  c.endedTimed(performance.now() - ms);
+  c.endedTimed(performance.now() - ms, 0, "");
 }
 
 describe("cost", () => {
@@ -41,9 +41,9 @@ describe("cost", () => {
 
   test("before any answer, each call on it adds to a penalty above any measured cost", () => {
     const { c } = connection("10.0.0.1:80");
-    c.picked();
+    c.picked(performance.now());
     expect(c.cost(0)).toBe(1e6 + 1);
-    c.picked();
+    c.picked(performance.now());
     expect(c.cost(0)).toBe(1e6 + 2);
     c.started(); // a picked call starts: moved from pending to in flight, still one call
     expect(c.cost(0)).toBe(1e6 + 2);
@@ -60,10 +60,10 @@ describe("cost", () => {
     expect(rtt).toBeLessThan(80);
     c.started();
     c.started();
-    c.picked();
+    c.picked(performance.now());
     expect(c.cost(now) / rtt).toBeCloseTo(Math.sqrt(4), 10);
-    expect(c.stats(now).rttMs).toBeCloseTo(rtt, 1);
-    expect(Number.isInteger(c.stats(now).rttMs * 100)).toBe(true); // rounded to 0.01 ms
+    expect(c.stats(now, 1).rttMs).toBeCloseTo(rtt, 1);
+    expect(Number.isInteger(c.stats(now, 1).rttMs * 100)).toBe(true); // rounded to 0.01 ms
   });
 
   test("a started call with no pick before it does not take a pending one away", () => {
@@ -78,7 +78,7 @@ describe("picks whose calls never start", () => {
   test("are forgotten on the next turn of the event loop, every time", async () => {
     const { c } = connection("10.0.0.1:80");
     for (let round = 0; round < 2; round++) {
-      c.picked();
+      c.picked(performance.now());
       expect(c.cost(0)).toBe(1e6 + 1);
       await nextTurn();
       expect(c.pending).toBe(0);
@@ -89,15 +89,15 @@ describe("picks whose calls never start", () => {
   test("a timed one among them frees the timing for the next call; a started one does not", async () => {
     const { c } = connection("10.0.0.1:80");
     expect(c.timeThisCall()).toBe(true);
-    c.picked();
+    c.picked(performance.now());
     expect(c.timeThisCall()).toBe(false); // one timed call at a time
     await nextTurn();
     expect(c.timeThisCall()).toBe(true); // the first never started
-    c.picked();
+    c.picked(performance.now());
     c.startedTimed();
     await nextTurn();
     expect(c.timeThisCall()).toBe(false); // still under way
-    c.endedTimed(performance.now());
+    c.endedTimed(performance.now(), 0, "");
     expect(c.timeThisCall()).toBe(true);
   });
 });
@@ -109,9 +109,9 @@ describe("closing", () => {
     c.started();
     c.drain();
     expect(c.isClosed).toBe(false);
-    c.ended();
+    c.ended(0, "");
     expect(c.isClosed).toBe(false);
-    c.ended();
+    c.ended(0, "");
     expect(c.isClosed).toBe(true);
     expect(changes).toHaveLength(1);
     c.close();
@@ -121,7 +121,7 @@ describe("closing", () => {
   test("a draining connection with no calls closes at once; a serving one stays open when idle", () => {
     const serving = connection("10.0.0.1:80").c;
     serving.started();
-    serving.ended();
+    serving.ended(0, "");
     expect(serving.isClosed).toBe(false);
     expect(serving.completed).toBe(1);
     const idle = connection("10.0.0.1:80").c;
@@ -145,7 +145,7 @@ describe("state and stats", () => {
   test("before it connects: the endpoint's addresses, no backend, no age", () => {
     const { c } = connection("10.0.0.1:80", "10.0.0.2:80");
     expect(c.backend).toBe("");
-    const stats = c.stats(performance.now());
+    const stats = c.stats(performance.now(), 1);
     expect(stats).toEqual({
       address: "10.0.0.1:80,10.0.0.2:80",
       state: "IDLE",
@@ -154,6 +154,9 @@ describe("state and stats", () => {
       completed: 0,
       ageMs: undefined,
       rttMs: 0,
+      streamLimit: Number.POSITIVE_INFINITY,
+      streamLimitSource: "assumed",
+      poolSize: 1,
     });
   });
 
@@ -162,7 +165,7 @@ describe("state and stats", () => {
     expect(c.backend).toBe("10.0.0.1:80");
     expect(c.previousState).toBe(State.CONNECTING);
     expect(changes.at(-1)).toBe(State.READY);
-    const stats = c.stats(c.readyAt! + 1_234);
+    const stats = c.stats(c.readyAt! + 1_234, 1);
     expect(stats.address).toBe("10.0.0.1:80");
     expect(stats.state).toBe("READY");
     expect(stats.ageMs).toBe(1_234);
@@ -174,8 +177,8 @@ describe("state and stats", () => {
     expect(c.state).not.toBe(State.READY);
     expect(c.previousState).toBe(State.READY);
     expect(c.readyAt).toBeUndefined();
-    expect(c.stats(performance.now()).ageMs).toBeUndefined();
-    expect(c.stats(performance.now()).address).toBe("10.0.0.1:80");
+    expect(c.stats(performance.now(), 1).ageMs).toBeUndefined();
+    expect(c.stats(performance.now(), 1).address).toBe("10.0.0.1:80");
   });
 
   test("a failure to connect is kept as the reason", async () => {
