@@ -40,9 +40,17 @@ export class FakeCall {
   startRead(): void {
     this.reads++;
   }
+  /** As grpc-js: a cancelled call that has not ended ends with that status, on the next tick. */
   cancelWithStatus(code: number, details: string): void {
     this.cancelled = { code, details };
+    if (this.listener && !this.ended) {
+      process.nextTick(() => {
+        if (!this.ended) this.end(code, details);
+      });
+    }
   }
+  /** Whether its status went out. */
+  ended = false;
   /** The backend this attempt went to, as grpc-js's getPeer() reports it. */
   peer = "fake";
   getPeer(): string {
@@ -69,6 +77,7 @@ export class FakeCall {
     this.listener!.onReceiveMessage(bytes);
   }
   end(code: number = status.OK, details = "", trailer: Record<string, string> = {}): void {
+    this.ended = true;
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(trailer)) metadata.set(k, v);
     this.listener!.onReceiveStatus({ code, details, metadata });

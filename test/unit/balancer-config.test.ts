@@ -1,0 +1,52 @@
+import { describe, expect, test } from "vitest";
+import { BALANCER_NAME, BalancerConfig } from "../../src/balancer/balancer-config.js";
+
+const good = {
+  mode: "pool",
+  min: 1,
+  max: 4,
+  idleMs: 1_000,
+  pick: "p2c",
+  probeStreamLimit: false,
+  maxConnectionAgeMs: 5_000,
+  failureAccrual: { consecutiveFailures: 5, baseEjectionMs: 1_000, maxEjectionMs: 2_000 },
+};
+
+describe("the policy's config, as grpc-js parses it: a bad field is named", () => {
+  test("a good one round-trips", () => {
+    const config = BalancerConfig.createFromJson(good);
+    expect(config.getLoadBalancerName()).toBe(BALANCER_NAME);
+    expect(config.settings).toMatchObject(good);
+    expect(config.toJsonObject()).toEqual({ [BALANCER_NAME]: config.settings });
+    expect(BalancerConfig.createFromJson({ ...good, failureAccrual: undefined }).settings.failureAccrual).toBe(false);
+    expect(BalancerConfig.createFromJson({ ...good, maxConnectionAgeMs: undefined }).settings.maxConnectionAgeMs).toBe(
+      undefined,
+    );
+  });
+
+  test.each([
+    ["mode", "fast", /mode is "fast", expected pickFirst \| roundRobin \| pool/],
+    ["min", 0, /min is 0, expected an integer ≥ 1/],
+    ["min", 1.5, /min is 1.5/],
+    ["max", 0, /max is 0, expected an integer ≥ min \(1\)/],
+    ["idleMs", 0, /idleMs is 0/],
+    ["idleMs", "1s", /idleMs is "1s"/],
+    ["pick", "random", /pick is "random", expected p2c \| roundRobin/],
+    ["streamsPerConnection", 0, /streamsPerConnection is 0/],
+    ["probeStreamLimit", "yes", /probeStreamLimit is "yes"/],
+    ["maxConnectionAgeMs", 0, /maxConnectionAgeMs is 0/],
+    ["maxConnectionAgeMs", "1m", /maxConnectionAgeMs is "1m"/],
+    [
+      "failureAccrual",
+      { consecutiveFailures: 0, baseEjectionMs: 1, maxEjectionMs: 1 },
+      /failureAccrual.consecutiveFailures is 0/,
+    ],
+    ["failureAccrual", { consecutiveFailures: 1, baseEjectionMs: 1 }, /failureAccrual.maxEjectionMs is undefined/],
+  ])("%s = %j", (field, value, message) => {
+    expect(() => BalancerConfig.createFromJson({ ...good, [field]: value })).toThrow(message);
+  });
+
+  test("nothing at all", () => {
+    expect(() => BalancerConfig.createFromJson(undefined)).toThrow(/mode/);
+  });
+});
