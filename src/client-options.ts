@@ -14,6 +14,7 @@ import {
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
+  DEFAULT_TELEMETRY,
   MAX_POOL_SIZE,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
@@ -81,6 +82,16 @@ export interface ChannelSettings {
    * @default true
    */
   failureAccrual?: boolean | FailureAccrualSettings;
+  /**
+   * OpenTelemetry traces and metrics of the calls and the pool, through the
+   * global tracer and meter providers, when `@opentelemetry/api` is
+   * installed (an optional peer dependency) and an SDK is registered: a
+   * CLIENT span per call with a child per attempt, the trace context sent to
+   * the server, gRFC A66's metrics and the pool's under `balanced_grpc.`.
+   * Nothing without an SDK; `false` turns it off. See the README's "Observability".
+   * @default true
+   */
+  telemetry?: boolean;
 }
 
 /** Failure accrual; see {@link ChannelSettings.failureAccrual}. */
@@ -284,6 +295,8 @@ export interface ResolvedChannelSettings {
   balancer: BalancerSettings;
   /** grpc-js `outlier_detection` config (without its child policy), or undefined. */
   outlierDetection: Record<string, unknown> | undefined;
+  /** Whether calls and the pool report to OpenTelemetry. */
+  telemetry: boolean;
 }
 
 /** @internal Retry settings of a client with every default applied. */
@@ -372,6 +385,7 @@ export function resolveChannelSettings(
       failureAccrual: resolveFailureAccrual(settings.failureAccrual),
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
+    telemetry: resolveTelemetry(settings.telemetry),
   };
 }
 
@@ -410,6 +424,12 @@ export function resolveStrategy(options: { strategy?: unknown; size?: unknown; p
     throw new InvalidOptionError("pick", pick, `expected no pick: it is only allowed with strategy "pool"`);
   }
   return name === "pickFirst" ? pickFirst() : roundRobin();
+}
+
+function resolveTelemetry(value: unknown): boolean {
+  if (value === undefined) return DEFAULT_TELEMETRY;
+  if (typeof value !== "boolean") throw new InvalidOptionError("telemetry", value, "expected true or false");
+  return value;
 }
 
 function resolveKeepalive(keepalive: unknown): ChannelOptions {

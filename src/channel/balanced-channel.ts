@@ -2,6 +2,7 @@ import type { Channel, ChannelInterface, experimental, connectivityState as Stat
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { ClientClosedError } from "../errors.js";
+import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import { ReplayingCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
@@ -19,13 +20,18 @@ type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
+  /** @internal Spans and metrics of the engine's calls and of the pool; undefined when off. */
+  readonly telemetry: ClientTelemetry | undefined;
 
   /** @internal */
   constructor(
     private readonly target: string,
     private readonly channel: Channel,
     private readonly board: ConnectionBoard,
-  ) {}
+    telemetry?: ClientTelemetry,
+  ) {
+    this.telemetry = telemetry;
+  }
 
   /** True once {@link close} was called. */
   get closed(): boolean {
@@ -68,6 +74,7 @@ export class BalancedChannel implements ChannelInterface {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.telemetry?.close();
     this.channel.close();
   }
 
