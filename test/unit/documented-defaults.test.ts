@@ -72,6 +72,7 @@ const EXPECTED: Record<string, string> = {
   "server-options.ts#maxConnectionAgeGrace": "undefined (wait for running calls however long they take)",
   "server-options.ts#keepalive": "undefined (grpc-js default: no server pings)",
   "server-options.ts#channelOptions": "{}",
+  "server-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 };
 
