@@ -1,5 +1,5 @@
 import type { Metadata as GrpcMetadata } from "@grpc/grpc-js";
-import type { Attributes, Context, Span, TextMapSetter } from "@opentelemetry/api";
+import type { Attributes, Context, Span, TextMapSetter, Tracer } from "@opentelemetry/api";
 import type { CallStream } from "../call/call-types.js";
 import { type AttemptKind, AttemptTelemetry } from "./attempt-telemetry.js";
 import type { ClientInstruments } from "./instruments.js";
@@ -40,7 +40,8 @@ export class CallTelemetry {
   constructor(
     private readonly api: Otel,
     private readonly method: MethodTelemetry,
-    private readonly tracing: boolean,
+    /** The SDK's tracer, or undefined when only metrics are on. */
+    private readonly tracer: Tracer | undefined,
     private readonly instruments: ClientInstruments | undefined,
   ) {}
 
@@ -48,10 +49,10 @@ export class CallTelemetry {
   begin(): void {
     if (this.startedAt !== 0) return;
     this.startedAt = performance.now();
-    if (!this.tracing) return;
-    const { api, method } = this;
+    const { api, method, tracer } = this;
+    if (!tracer) return;
     const parent = api.context.active();
-    this.span = method.tracer.startSpan(
+    this.span = tracer.startSpan(
       method.spanName,
       { kind: SPAN_KIND_CLIENT, attributes: method.spanAttributes },
       parent,
@@ -77,18 +78,14 @@ export class CallTelemetry {
     const previous = this.attempts++;
     if (kind === "transparent_retry") this.transparentRetries++;
     this.instruments?.attemptStarted.add(1, this.method.metricAttributes);
-    if (!this.tracing) return undefined;
-    const { api, method } = this;
+    const { api, method, tracer } = this;
+    if (!tracer) return undefined;
     const attributes: Attributes = {
       "balanced_grpc.attempt.kind": kind,
       "grpc.previous_rpc_attempts": previous,
       "grpc.transparent_retry": kind === "transparent_retry",
     };
-    const span = method.tracer.startSpan(
-      method.attemptSpanName,
-      { kind: SPAN_KIND_INTERNAL, attributes },
-      this.context,
-    );
+    const span = tracer.startSpan(method.attemptSpanName, { kind: SPAN_KIND_INTERNAL, attributes }, this.context);
     api.propagation.inject(api.trace.setSpan(this.context!, span), metadata, METADATA_SETTER);
     return span;
   }

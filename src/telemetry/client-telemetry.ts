@@ -1,12 +1,13 @@
-import type { Attributes, Tracer, TracerProvider } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { MethodInfo } from "../call/method.js";
 import { CallTelemetry } from "./call-telemetry.js";
-import { type ClientInstruments, type MeterWatch, SCOPE, watchClientInstruments } from "./instruments.js";
+import { type ClientInstruments, type MeterWatch, watchClientInstruments } from "./instruments.js";
 import { MethodTelemetry } from "./method-telemetry.js";
 import { type Otel, otelApi } from "./otel-api.js";
 import { PoolMetrics } from "./pool-metrics.js";
 import { targetAttributes } from "./target-attributes.js";
+import { TracerWatch } from "./tracer-watch.js";
 
 /**
  * @internal
@@ -20,8 +21,7 @@ import { targetAttributes } from "./target-attributes.js";
  */
 export class ClientTelemetry {
   readonly pool: PoolMetrics;
-  private readonly tracer: Tracer;
-  private readonly noopTracerProvider: TracerProvider;
+  private readonly tracer: TracerWatch;
   private readonly instruments: MeterWatch<ClientInstruments>;
   private readonly targetAttributes: Attributes;
   private readonly methods = new Map<string, MethodTelemetry>();
@@ -32,8 +32,7 @@ export class ClientTelemetry {
     private readonly target: string,
     stats: () => ConnectionStats[],
   ) {
-    this.tracer = api.trace.getTracer(SCOPE); // a proxy: it follows the provider registered later
-    this.noopTracerProvider = new api.ProxyTracerProvider().getDelegate();
+    this.tracer = new TracerWatch(api);
     this.targetAttributes = targetAttributes(target);
     this.pool = new PoolMetrics(target, stats);
     this.instruments = watchClientInstruments(api, (meter) => {
@@ -45,9 +44,9 @@ export class ClientTelemetry {
   /** A call's telemetry, or undefined (nothing to do) while no SDK is registered. */
   startCall(method: MethodInfo): CallTelemetry | undefined {
     const instruments = this.instruments.get();
-    const tracing = this.tracing();
-    if (!tracing && !instruments) return undefined;
-    return new CallTelemetry(this.api, this.method(method.path), tracing, instruments);
+    const tracer = this.tracer.get();
+    if (!tracer && !instruments) return undefined;
+    return new CallTelemetry(this.api, this.method(method.path), tracer, instruments);
   }
 
   /** The client closed: its pool is no longer observed. */
@@ -56,17 +55,10 @@ export class ClientTelemetry {
     this.pool.use(undefined);
   }
 
-  /** Whether a tracer provider is registered (the API's global is a proxy until then). */
-  private tracing(): boolean {
-    const provider = this.api.trace.getTracerProvider();
-    const delegate = provider instanceof this.api.ProxyTracerProvider ? provider.getDelegate() : provider;
-    return delegate !== this.noopTracerProvider;
-  }
-
   private method(path: string): MethodTelemetry {
     let method = this.methods.get(path);
     if (!method) {
-      method = new MethodTelemetry(this.tracer, path, this.target, this.targetAttributes);
+      method = new MethodTelemetry(path, this.target, this.targetAttributes);
       this.methods.set(path, method);
     }
     return method;

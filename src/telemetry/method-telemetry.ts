@@ -1,4 +1,4 @@
-import type { Attributes, Tracer } from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
 import { statusName } from "./status-code.js";
 
 /**
@@ -15,12 +15,7 @@ export class MethodTelemetry {
   readonly metricAttributes: Attributes;
   private readonly byStatus: Attributes[] = [];
 
-  constructor(
-    readonly tracer: Tracer,
-    path: string,
-    target: string,
-    targetAttributes: Attributes,
-  ) {
+  constructor(path: string, target: string, targetAttributes: Attributes) {
     this.spanName = path.replace(/^\//, "");
     this.attemptSpanName = `Attempt.${this.spanName}`;
     const slash = this.spanName.lastIndexOf("/");

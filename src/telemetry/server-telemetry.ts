@@ -1,10 +1,11 @@
-import type { Context, Span, TextMapGetter, TracerProvider } from "@opentelemetry/api";
+import type { Context, Span, TextMapGetter } from "@opentelemetry/api";
 import type { CallContext, Metadata, ServerMiddleware, ServerMiddlewareCall } from "nice-grpc-common";
 import { ServerError, Status } from "nice-grpc-common";
-import { SCOPE, watchServerInstruments } from "./instruments.js";
+import { watchServerInstruments } from "./instruments.js";
 import { methodName } from "./method-telemetry.js";
 import { otelApi } from "./otel-api.js";
 import { statusName } from "./status-code.js";
+import { TracerWatch } from "./tracer-watch.js";
 
 /** Reads the propagator's fields (`traceparent`, …) from a call's nice-grpc metadata. */
 const METADATA_GETTER: TextMapGetter<Metadata> = {
@@ -36,12 +37,7 @@ export function serverTelemetry(): ServerMiddleware | undefined {
   const api = otelApi();
   if (!api) return undefined;
   const instruments = watchServerInstruments(api);
-  const tracer = api.trace.getTracer(SCOPE);
-  const noopTracerProvider: TracerProvider = new api.ProxyTracerProvider().getDelegate();
-  const tracing = () => {
-    const provider = api.trace.getTracerProvider();
-    return (provider instanceof api.ProxyTracerProvider ? provider.getDelegate() : provider) !== noopTracerProvider;
-  };
+  const tracers = new TracerWatch(api);
 
   return async function* telemetry<Request, Response>(
     call: ServerMiddlewareCall<Request, Response>,
@@ -49,7 +45,9 @@ export function serverTelemetry(): ServerMiddleware | undefined {
   ) {
     const metrics = instruments.get();
     const active = api.context.active();
-    const spanned = tracing() && api.trace.getSpan(active) === undefined;
+    const tracer = tracers.get();
+    // A span already active is instrumentation-grpc's for this call: no second one.
+    const spanned = tracer !== undefined && api.trace.getSpan(active) === undefined;
     if (!metrics && !spanned) return yield* call.next(call.request, context);
 
     const path = call.method.path;
@@ -62,7 +60,7 @@ export function serverTelemetry(): ServerMiddleware | undefined {
       const parent = api.propagation.extract(active, context.metadata, METADATA_GETTER);
       const name = path.replace(/^\//, "");
       const slash = name.lastIndexOf("/");
-      span = tracer.startSpan(
+      span = tracer!.startSpan(
         name,
         {
           kind: SPAN_KIND_SERVER,
