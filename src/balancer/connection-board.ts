@@ -44,6 +44,15 @@ export class ConnectionBoard {
     return this.source?.stats() ?? [];
   }
 
+  /**
+   * What the board is in JSON: grpc-js 1.14.0 writes a channel's options
+   * with JSON.stringify, and what the board holds (the balancer, the
+   * telemetry's meter) is no JSON and may be circular.
+   */
+  toJSON(): string {
+    return "balanced-grpc connection board";
+  }
+
   /** The channel option that carries this board to the balancer. */
   asChannelOption(): ChannelOptions {
     return { [BOARD_OPTION]: this };
