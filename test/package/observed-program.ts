@@ -28,9 +28,10 @@ await trace.getTracer("shop").startActiveSpan("checkout", async (span) => {
   for (let i = 0; i < 3; i++) await client.echo(Buffer.from(`hello ${i}`));
   span.end();
 });
-client.close();
-// The README's reader exports every 10 s; the batch span processor within 5 s.
+// The README's reader exports every 10 s, the batch span processor within 5 s;
+// the client stays open meanwhile, as its pool's gauges are read at export.
 await new Promise((resolve) => setTimeout(resolve, 11_000));
+client.close();
 await server.shutdown();
 console.log("observed");
 process.exit(0);
