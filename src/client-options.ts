@@ -22,6 +22,8 @@ import {
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
+  DEFAULT_TELEMETRY,
+  MAX_POOL_SIZE,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
@@ -98,6 +100,16 @@ export interface ChannelSettings {
    * @default true
    */
   failureAccrual?: boolean | FailureAccrualSettings;
+  /**
+   * OpenTelemetry traces and metrics of the calls and the pool, through the
+   * global tracer and meter providers, when `@opentelemetry/api` is
+   * installed (an optional peer dependency) and an SDK is registered: a
+   * CLIENT span per call with a child per attempt, the trace context sent to
+   * the server, gRFC A66's metrics and the pool's under `balanced_grpc.`.
+   * Nothing without an SDK; `false` turns it off. See the README's "Observability".
+   * @default true
+   */
+  telemetry?: boolean;
 }
 
 /** Failure accrual; see {@link ChannelSettings.failureAccrual}. */
@@ -305,6 +317,8 @@ export interface ResolvedChannelSettings {
   balancer: BalancerSettings;
   /** grpc-js `outlier_detection` config (without its child policy), or undefined. */
   outlierDetection: Record<string, unknown> | undefined;
+  /** Whether calls and the pool report to OpenTelemetry. */
+  telemetry: boolean;
 }
 
 /** @internal Retry settings of a client with every default applied. */
@@ -364,6 +378,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   max: true,
   idleMs: true,
   streamsPerConnection: true,
+  telemetry: true,
 } satisfies Record<ClientOptionName, true>);
 
 /**
@@ -419,6 +434,7 @@ export function resolveChannelSettings(
       failureAccrual: resolveFailureAccrual(settings.failureAccrual),
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
+    telemetry: resolveTelemetry(settings.telemetry),
   };
 }
 
@@ -507,6 +523,12 @@ function balancerPool(
 function usesProxy(channelOptions: ChannelOptions): boolean {
   if (channelOptions["grpc.enable_http_proxy"] === 0) return false;
   return ["grpc_proxy", "https_proxy", "http_proxy"].some((name) => process.env[name]);
+}
+
+function resolveTelemetry(value: unknown): boolean {
+  if (value === undefined) return DEFAULT_TELEMETRY;
+  if (typeof value !== "boolean") throw new InvalidOptionError("telemetry", value, "expected true or false");
+  return value;
 }
 
 function resolveKeepalive(keepalive: unknown): ChannelOptions {

@@ -84,6 +84,13 @@ export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.enable_channelz": 0,
 };
 
+/**
+ * Telemetry of clients and servers: on, since it costs nothing measurable
+ * until the application registers an OpenTelemetry SDK, and then it is what
+ * the application asked for (see `npm run bench:telemetry`).
+ */
+export const DEFAULT_TELEMETRY = true;
+
 /** How long `RunningServer.shutdown()` lets running calls finish before forcing. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 

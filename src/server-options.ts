@@ -1,6 +1,7 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import type { ServerMiddleware } from "nice-grpc-common";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./check.js";
+import { DEFAULT_TELEMETRY } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 import { parseServerAddress, type ServerAddress } from "./server-address.js";
 import { checkService, type ServiceRegistration } from "./service-registration.js";
@@ -59,6 +60,14 @@ export interface ServerOptions {
    */
   maxConcurrentStreams?: number;
   /**
+   * OpenTelemetry for every call, when `@opentelemetry/api` is installed and
+   * an SDK is registered: gRFC A66's server metrics and a SERVER span that
+   * joins the caller's trace (none when `@opentelemetry/instrumentation-grpc`
+   * already made one). `false` turns it off.
+   * @default true
+   */
+  telemetry?: boolean;
+  /**
    * Extra grpc-js server options, applied over the ones above.
    * @default {}
    */
@@ -78,6 +87,7 @@ const OPTION_NAMES = Object.keys({
   maxConnectionAgeGrace: true,
   keepalive: true,
   maxConcurrentStreams: true,
+  telemetry: true,
   channelOptions: true,
 } satisfies Record<keyof ServerOptions, true>);
 
@@ -89,6 +99,7 @@ export interface ResolvedServerOptions {
   // biome-ignore lint/suspicious/noExplicitAny: see ServerOptions.middleware
   middleware: readonly ServerMiddleware<any, any>[];
   channelOptions: ChannelOptions;
+  telemetry: boolean;
 }
 
 /**
@@ -106,11 +117,18 @@ export function resolveServerOptions(options: unknown): ResolvedServerOptions {
     credentials: resolveCredentials(o.credentials),
     middleware: resolveMiddleware(o.middleware),
     channelOptions: resolveChannelOptions(o),
+    telemetry: resolveTelemetry(o.telemetry),
   };
 
   function fail(): never {
     throw new InvalidOptionError("options", options, expected);
   }
+}
+
+function resolveTelemetry(value: unknown): boolean {
+  if (value === undefined) return DEFAULT_TELEMETRY;
+  if (typeof value !== "boolean") throw new InvalidOptionError("telemetry", value, "expected true or false");
+  return value;
 }
 
 function resolveServices(services: unknown): readonly ServiceRegistration[] {

@@ -3,6 +3,7 @@ import { checkDuration, checkKnownKeys, checkObject } from "./check.js";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./defaults.js";
 import { formatServerAddress } from "./server-address.js";
 import { resolveServerOptions, type ServerOptions } from "./server-options.js";
+import { serverTelemetry } from "./telemetry/server-telemetry.js";
 
 export type { ServerOptions } from "./server-options.js";
 export { type ServiceRegistration, service } from "./service-registration.js";
@@ -44,6 +45,9 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const resolved = resolveServerOptions(options);
   let server = createServer(resolved.channelOptions);
+  // Outermost: its duration and status are the call's as the client sees them.
+  const telemetry = resolved.telemetry ? serverTelemetry() : undefined;
+  if (telemetry) server = server.use(telemetry);
   // nice-grpc composes server.use(a).use(b) as a(b(handler)) (unlike its
   // client, which runs the last use() first): use() in array order makes the
   // first middleware the outermost.

@@ -64,6 +64,8 @@ export class BackendHealth {
   constructor(
     private readonly settings: FailureAccrualSettings | false,
     private readonly random: () => number = Math.random,
+    /** Told of each ejection (the pool's telemetry counts them). */
+    private readonly onEject?: () => void,
   ) {}
 
   /** The factor p2c multiplies this backend's cost by: 1 when healthy, up to 21 when every recent call failed. */
@@ -121,5 +123,6 @@ export class BackendHealth {
     // ±10% so backends that failed together do not come back together.
     this.until = now + time * (0.9 + 0.2 * this.random());
     this.probeAt = undefined;
+    this.onEject?.();
   }
 }

@@ -316,7 +316,9 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private healthOf(address: string): BackendHealth {
     let health = this.health.get(address);
     if (!health) {
-      health = new BackendHealth(this.settings?.failureAccrual ?? false);
+      health = new BackendHealth(this.settings?.failureAccrual ?? false, Math.random, () =>
+        this.board?.events?.ejected(address),
+      );
       this.health.set(address, health);
     }
     return health;
@@ -348,6 +350,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       next.promote();
       this.serving = this.serving.map((c) => (c === old ? next : c));
       this.retire(old);
+      this.board?.events?.recycled(old.backend);
       this.recycler?.track(next);
       this.recycler?.finished();
       this.helper.requestReresolution(); // a recycle also looks for new backends

@@ -6,6 +6,14 @@ export interface ConnectionSource {
   stats(): ConnectionStats[];
 }
 
+/** @internal Who hears of the pool's events through the board (the channel's telemetry). */
+export interface PoolEvents {
+  /** A connection to `backend` was replaced by a fresh one (client-side max connection age). */
+  recycled(backend: string): void;
+  /** Failure accrual took `backend` out of the picks. */
+  ejected(backend: string): void;
+}
+
 /**
  * @internal
  * Where a channel's balancer reports its connections, and where the channel
@@ -17,6 +25,9 @@ export interface ConnectionSource {
  */
 export class ConnectionBoard {
   private source: ConnectionSource | undefined;
+
+  /** @param events where the balancer's events go up (telemetry), if anywhere. */
+  constructor(readonly events?: PoolEvents) {}
 
   /** The balancer now serving the channel (grpc-js may replace it on a new config). */
   attach(source: ConnectionSource): void {
@@ -31,6 +42,15 @@ export class ConnectionBoard {
   /** Connections of the channel, or none before its first resolution. */
   stats(): ConnectionStats[] {
     return this.source?.stats() ?? [];
+  }
+
+  /**
+   * What the board is in JSON: grpc-js 1.14.0 writes a channel's options
+   * with JSON.stringify, and what the board holds (the balancer, the
+   * telemetry's meter) is no JSON and may be circular.
+   */
+  toJSON(): string {
+    return "balanced-grpc connection board";
   }
 
   /** The channel option that carries this board to the balancer. */

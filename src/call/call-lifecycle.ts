@@ -1,6 +1,7 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
 import { avoidBackends } from "../balancer/pick-hint.js";
+import type { CallTelemetry } from "../telemetry/call-telemetry.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { absoluteDeadline } from "./deadline.js";
@@ -39,12 +40,15 @@ export class CallLifecycle {
     private readonly path: string,
     private readonly options: EngineCallOptions,
     private readonly end: (error: unknown) => void,
+    /** Spans and metrics of the call, while an OpenTelemetry SDK is registered. */
+    private readonly telemetry?: CallTelemetry,
   ) {
     this.deadline = absoluteDeadline(options.deadline);
   }
 
   /** Starts watching the signal; false (the call then ended with the abort reason) if it was aborted already. */
   begin(): boolean {
+    this.telemetry?.begin();
     const { signal } = this.options;
     if (!signal) return true;
     if (signal.aborted) {
@@ -75,7 +79,9 @@ export class CallLifecycle {
     alongside = false,
   ): CallStream | undefined {
     try {
-      const call = channel.createCall(this.path, this.deadline, null, null, 0);
+      let call = channel.createCall(this.path, this.deadline, null, null, 0);
+      // Telemetry wraps the attempt: its span, its trace context in the metadata, its metrics.
+      if (this.telemetry) call = this.telemetry.attempt(call, alongside);
       if (alongside && this.attempt) {
         this.others ??= [];
         this.others.push(this.attempt);
@@ -111,6 +117,7 @@ export class CallLifecycle {
   /** Waits `delayMs` (or until the deadline, which then ends the call) and runs `next`. */
   after(delayMs: number, next: () => void): void {
     const left = this.deadline - Date.now();
+    this.telemetry?.waited(Math.max(0, Math.min(delayMs, left)));
     if (delayMs >= left) {
       this.timer = setTimeout(
         () => this.finish(new ClientError(this.path, Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
@@ -141,6 +148,7 @@ export class CallLifecycle {
     this.over = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.abortListener) this.options.signal!.removeEventListener("abort", this.abortListener);
+    this.telemetry?.end(error);
     this.end(error);
   }
 }

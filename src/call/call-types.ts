@@ -1,5 +1,6 @@
 import type { experimental } from "@grpc/grpc-js";
 import type { CallOptions } from "nice-grpc-common";
+import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import type { SdkCallOptions } from "./call-options.js";
 
 /** @internal grpc-js's call, as the engine drives it. */
@@ -11,6 +12,8 @@ export type CallListener = Parameters<CallStream["start"]>[1];
 /** @internal What a call is made on: a BalancedChannel, or a fake in unit tests. */
 export interface CallChannel {
   readonly closed: boolean;
+  /** The client's telemetry; undefined when off or `@opentelemetry/api` is not installed. */
+  readonly telemetry?: ClientTelemetry | undefined;
   /** A call that sends a refused stream again by itself (see channel/replaying-call.ts). */
   createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): CallStream;
 }

@@ -25,11 +25,16 @@ class ClientStreamingCall implements CallListener {
     resolve: (response: unknown) => void,
     reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(method.path, options, (error) => {
-      this.pump?.stop();
-      if (error === undefined) resolve(this.value);
-      else reject(error);
-    });
+    this.life = new CallLifecycle(
+      method.path,
+      options,
+      (error) => {
+        this.pump?.stop();
+        if (error === undefined) resolve(this.value);
+        else reject(error);
+      },
+      channel.telemetry?.startCall(method),
+    );
   }
 
   start(requests: AsyncIterable<unknown>): void {

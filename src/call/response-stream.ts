@@ -43,7 +43,12 @@ export class ResponseStream implements AsyncIterableIterator<unknown>, CallListe
     private readonly request: unknown,
     options: EngineCallOptions,
   ) {
-    this.life = new CallLifecycle(method.path, options, (error) => this.ended(error));
+    this.life = new CallLifecycle(
+      method.path,
+      options,
+      (error) => this.ended(error),
+      channel.telemetry?.startCall(method),
+    );
   }
 
   [Symbol.asyncIterator](): this {

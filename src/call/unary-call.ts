@@ -57,11 +57,16 @@ class UnaryCall {
     resolve: (response: unknown) => void,
     reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(method.path, options, (error) => {
-      if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
-      if (error === undefined) resolve(this.value);
-      else reject(error);
-    });
+    this.life = new CallLifecycle(
+      method.path,
+      options,
+      (error) => {
+        if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+        if (error === undefined) resolve(this.value);
+        else reject(error);
+      },
+      channel.telemetry?.startCall(method),
+    );
   }
 
   start(request: unknown): void {

@@ -10,6 +10,7 @@ import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
 import { ClientClosedError } from "../errors.js";
+import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import { statusAfterClose } from "./refused-stream.js";
 import { ReplayingCall } from "./replaying-call.js";
 
@@ -48,6 +49,8 @@ export class BalancedChannel implements ChannelInterface {
   /** Calls created and not yet settled: what close() waits for, or cancels after its grace. */
   private readonly live = new Set<ReplayingCall>();
   private drained: (() => void) | undefined;
+  /** @internal Spans and metrics of the engine's calls and of the pool; undefined when off. */
+  readonly telemetry: ClientTelemetry | undefined;
 
   /** @internal */
   constructor(
@@ -56,7 +59,10 @@ export class BalancedChannel implements ChannelInterface {
     private readonly board: ConnectionBoard,
     /** Whether its credentials use TLS: a failure to connect without it may be a TLS server. */
     private readonly secure: boolean,
-  ) {}
+    telemetry?: ClientTelemetry,
+  ) {
+    this.telemetry = telemetry;
+  }
 
   /** True once {@link close} was called. */
   get closed(): boolean {
@@ -132,6 +138,7 @@ export class BalancedChannel implements ChannelInterface {
     }
     if (!this.isClosed) {
       this.isClosed = true;
+      this.telemetry?.close();
       this.channel.close();
     }
     return done;

@@ -9,6 +9,7 @@ import {
   resolveStrategy,
 } from "../client-options.js";
 import { pickFirst, type Strategy } from "../strategy.js";
+import { clientTelemetry } from "../telemetry/client-telemetry.js";
 import { BalancedChannel } from "./balanced-channel.js";
 
 /**
@@ -48,11 +49,13 @@ export function openChannel(settings: ResolvedChannelSettings): BalancedChannel 
   // grpc-js would fall back to pick_first, silently, on a config it cannot parse.
   experimental.parseLoadBalancingConfig(policy);
   const serviceConfig = JSON.stringify({ ...settings.serviceConfig, loadBalancingConfig: [policy] });
-  const board = new ConnectionBoard();
+  // The pool's events go up to the telemetry through the board; its gauges read the board.
+  const telemetry = clientTelemetry(settings.telemetry, settings.target, () => board.stats());
+  const board = new ConnectionBoard(telemetry?.pool);
   const channel = new Channel(settings.target, settings.credentials, {
     ...settings.channelOptions,
     ...board.asChannelOption(),
     "grpc.service_config": serviceConfig,
   });
-  return new BalancedChannel(settings.target, channel, board, settings.credentials._isSecure());
+  return new BalancedChannel(settings.target, channel, board, settings.credentials._isSecure(), telemetry);
 }

@@ -21,6 +21,17 @@ export interface AttemptSource {
   explain(status: StatusObject, responded: boolean): StatusObject;
 }
 
+/**
+ * @internal
+ * A listener may also want to hear of replays (the engine's telemetry: a replay
+ * is a new attempt on the wire). Told before the replay starts, with the
+ * replay's metadata (to carry that attempt's trace context) and the backend
+ * that refused the stream.
+ */
+export interface ReplayListener {
+  onReplay?(metadata: Metadata, refusedBy: string): void;
+}
+
 interface KeptMessage {
   message: Buffer;
   flags: number | undefined;
@@ -140,9 +151,11 @@ export class ReplayingCall implements CallStream {
     this.source.replayed();
     // Not to the backend that refused it while another is ready (it is closing that connection).
     this.refusedBy ??= new Set(avoidedBy(this.metadata!));
-    this.refusedBy.add(this.call!.getPeer());
+    const refusedBy = this.call!.getPeer();
+    this.refusedBy.add(refusedBy);
     const metadata = this.metadata!.clone();
     avoidBackends(metadata, this.refusedBy);
+    (this.listener as ReplayListener).onReplay?.(metadata, refusedBy);
     this.startAttempt(metadata);
     const call = this.call!;
     if (this.readRequested) call.startRead();

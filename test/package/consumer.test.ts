@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -199,4 +201,81 @@ console.log("required");
     const { stdout } = await sh(process.execPath, ["check.cjs"], project);
     expect(stdout).toContain("required");
   });
+});
+
+describe("a fresh project with the README's Observability setup, verbatim", () => {
+  test("its otel.ts preloaded: our client spans, attempts and the server span reach its OTLP endpoint, and the metrics", async () => {
+    // The projects above have no @opentelemetry/api: they prove nothing changes without it.
+    const project = await freshProject([]);
+    const section = readme.slice(readme.indexOf("## Observability"));
+    const install = /```sh\n(npm install [^\n]+)\n```/.exec(section)?.[1];
+    const setup = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(install && setup, "the Observability section's install command and otel.ts").toBeTruthy();
+    await sh("sh", ["-c", `${install} --no-audit --no-fund`], project);
+    await writeFile(join(project, "otel.ts"), setup!);
+    await writeFile(
+      join(project, "observed.ts"),
+      await readFile(join(import.meta.dirname, "observed-program.ts"), "utf8"),
+    );
+    await writeFile(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          // The package's own declarations are checked strictly by the test above; this one is about telemetry.
+          skipLibCheck: true,
+          outDir: "dist",
+          types: ["node"],
+        },
+        include: ["otel.ts", "observed.ts"],
+      }),
+    );
+    await sh("npx", ["tsc", "-p", "tsconfig.json"], project);
+
+    // An OTLP/HTTP endpoint (JSON, as the exporters send by default) that keeps what it receives.
+    const received: Record<string, string[]> = { "/v1/traces": [], "/v1/metrics": [] };
+    const collector = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => {
+        received[request.url ?? ""]?.push(body);
+        response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    collector.listen(0, "127.0.0.1");
+    await once(collector, "listening");
+    const { port } = collector.address() as { port: number };
+    try {
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ["--import", "./dist/otel.js", "dist/observed.js"],
+          {
+            cwd: project,
+            timeout: 60_000,
+            env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+          },
+          (error, out, err) => (error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out)),
+        ),
+      );
+      expect(stdout).toContain("observed");
+    } finally {
+      collector.close();
+    }
+    const traces = received["/v1/traces"]!.join("\n");
+    const spans = [...traces.matchAll(/"name":"([^"]+)","kind":(\d)/g)].map(([, name, kind]) => `${kind} ${name}`);
+    // Three calls: a CLIENT span (kind 3 in OTLP) and an attempt (1) each, the server's SERVER span (2) each.
+    expect(spans.filter((s) => s === "3 shop.echo.v1.Echo/Echo")).toHaveLength(3);
+    expect(spans.filter((s) => s === "1 Attempt.shop.echo.v1.Echo/Echo")).toHaveLength(3);
+    expect(spans.filter((s) => s === "2 shop.echo.v1.Echo/Echo")).toHaveLength(3);
+    const metrics = received["/v1/metrics"]!.join("\n");
+    for (const name of ["grpc.client.attempt.started", "grpc.client.call.duration", "balanced_grpc.connections"]) {
+      expect(metrics).toContain(`"name":"${name}"`);
+    }
+  }, 300_000);
 });

@@ -16,6 +16,7 @@ import {
   DEFAULT_RETRY_BUDGET,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STRATEGY,
+  DEFAULT_TELEMETRY,
 } from "../../src/defaults.js";
 
 // Every `@default` written in the library's JSDoc, checked against the value
@@ -52,6 +53,7 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#minPerSecond": String(DEFAULT_RETRY_BUDGET.minPerSecond),
   "client-options.ts#retryBudget": `{ ratio: ${DEFAULT_RETRY_BUDGET.ratio}, minPerSecond: ${DEFAULT_RETRY_BUDGET.minPerSecond} }`,
   "client-options.ts#hedging": "false",
+  "client-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
   "call/call-options.ts#maxAttempts": String(DEFAULT_HEDGING.maxAttempts),
   "call/call-options.ts#budget": String(DEFAULT_HEDGING.budget),
@@ -79,6 +81,7 @@ const EXPECTED: Record<string, string> = {
   "server-options.ts#keepalive": "undefined (grpc-js default: no server pings)",
   "server-options.ts#channelOptions": "{}",
   "server-options.ts#maxConcurrentStreams": "undefined (no limit)",
+  "server-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 };
 

@@ -161,3 +161,31 @@ describe("close", () => {
     expect(pool.calls).toHaveLength(0);
   });
 });
+
+test("a listener with onReplay hears of each replay before it starts, with the replay's metadata and the refusing backend", async () => {
+  const pool = new FakeChannel();
+  const call = new ReplayingCall(pool as never, ["/helloworld.Greeter/SayHello", Infinity, null, null, 0]);
+  const replays: { metadata: Metadata; refusedBy: string; callsBefore: number }[] = [];
+  const metadata = new Metadata();
+  metadata.set("traceparent", "first");
+  call.start(metadata, {
+    onReceiveMetadata: () => {},
+    onReceiveMessage: () => {},
+    onReceiveStatus: () => {},
+    onReplay: (replay: Metadata, refusedBy: string) => {
+      replays.push({ metadata: replay, refusedBy, callsBefore: pool.calls.length });
+      replay.set("traceparent", "replay"); // telemetry: the new attempt's own trace context
+    },
+  } as never);
+  call.sendMessageWithContext({}, Buffer.from("hello"));
+  call.halfClose();
+  const first = pool.last;
+  first.flushWrites();
+  first.refuse();
+  await nextTurn();
+  expect(replays).toHaveLength(1);
+  expect(replays[0]!.callsBefore).toBe(1); // told before the replay started
+  expect(replays[0]!.refusedBy).toBe(first.getPeer());
+  expect(pool.calls).toHaveLength(2);
+  expect(pool.last.metadata?.get("traceparent")).toEqual(["replay"]);
+});
