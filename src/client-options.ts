@@ -23,7 +23,6 @@ import {
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
   DEFAULT_TELEMETRY,
-  MAX_POOL_SIZE,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
