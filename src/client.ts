@@ -120,7 +120,7 @@ function checkDefaultCallOptions(
  */
 function engineFor(channel: BalancedChannel, method: MethodInfo, policy: CallPolicy, strict: boolean): MethodFunction {
   const invalid = (options: EngineCallOptions): unknown => {
-    if (checked.has(options)) return undefined;
+    if (options === NO_OPTIONS || checked.has(options)) return undefined;
     try {
       checkCallOptions(options, "", strict);
       return undefined;

@@ -91,8 +91,8 @@ export class BackendHealth {
     if (this.until !== 0 && now >= this.until) this.probeAt = now;
   }
 
-  /** A call on it ended with `code`. */
-  ended(code: number, details: string | undefined, now: number): void {
+  /** A call on it ended with `code` (at `now`, read only when it matters). */
+  ended(code: number, details: string | undefined, now?: number): void {
     if (code === Status.OK) {
       this.score *= 1 - SCORE_WEIGHT;
       this.inARow = 0;
@@ -109,7 +109,9 @@ export class BackendHealth {
     this.inARow++;
     if (this.settings === false) return;
     const probeFailed = this.probeAt !== undefined;
-    if (probeFailed || (this.until === 0 && this.inARow >= this.settings.consecutiveFailures)) this.eject(now);
+    if (probeFailed || (this.until === 0 && this.inARow >= this.settings.consecutiveFailures)) {
+      this.eject(now ?? performance.now());
+    }
   }
 
   private get maxEjectionMs(): number {

@@ -197,7 +197,7 @@ export class Connection {
 
   /** Counts a call that ended (its backend's health learns how); closes the connection once a draining one is idle. */
   readonly ended = (code: number, details: string): void => {
-    this.health?.ended(code, details, performance.now());
+    this.health?.ended(code, details);
     this.inFlight--;
     this.completed++;
     if (this.role === "draining" && this.inFlight === 0) this.close();

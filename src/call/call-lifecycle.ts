@@ -27,6 +27,12 @@ const LOST_HEDGE_DETAILS = "balanced-grpc: another attempt of the hedged call an
  * - The call ends once: `end` is called with undefined (success) or the error,
  *   and nothing of the call runs after.
  */
+/** @internal The call a lifecycle belongs to: told once when the call is over. */
+export interface CallOwner {
+  /** The call ended: `error` undefined for success. */
+  callEnded(error: unknown): void;
+}
+
 export class CallLifecycle {
   readonly deadline: number;
   /** The attempt under way; with hedging, the others in flight too. */
@@ -39,7 +45,7 @@ export class CallLifecycle {
   constructor(
     private readonly path: string,
     private readonly options: EngineCallOptions,
-    private readonly end: (error: unknown) => void,
+    private readonly owner: CallOwner,
     /** Spans and metrics of the call, while an OpenTelemetry SDK is registered. */
     private readonly telemetry?: CallTelemetry,
   ) {
@@ -149,6 +155,6 @@ export class CallLifecycle {
     if (this.timer) clearTimeout(this.timer);
     if (this.abortListener) this.options.signal!.removeEventListener("abort", this.abortListener);
     this.telemetry?.end(error);
-    this.end(error);
+    this.owner.callEnded(error);
   }
 }

@@ -1,6 +1,6 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
-import { CallLifecycle } from "./call-lifecycle.js";
+import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallChannel, CallListener, EngineCallOptions } from "./call-types.js";
 import type { MethodInfo } from "./method.js";
 import { RequestPump } from "./request-pump.js";
@@ -12,7 +12,7 @@ import { decodeResponse } from "./single-response.js";
  * Not retried (its requests are consumed as they are sent); a refused stream
  * is still sent again by the channel's call.
  */
-class ClientStreamingCall implements CallListener {
+class ClientStreamingCall implements CallListener, CallOwner {
   private readonly life: CallLifecycle;
   private pump: RequestPump | undefined;
   private response: Buffer | undefined;
@@ -22,19 +22,16 @@ class ClientStreamingCall implements CallListener {
     private readonly channel: CallChannel,
     private readonly method: MethodInfo,
     options: EngineCallOptions,
-    resolve: (response: unknown) => void,
-    reject: (error: unknown) => void,
+    private readonly resolve: (response: unknown) => void,
+    private readonly reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(
-      method.path,
-      options,
-      (error) => {
-        this.pump?.stop();
-        if (error === undefined) resolve(this.value);
-        else reject(error);
-      },
-      channel.telemetry?.startCall(method),
-    );
+    this.life = new CallLifecycle(method.path, options, this, channel.telemetry?.startCall(method));
+  }
+
+  callEnded(error: unknown): void {
+    this.pump?.stop();
+    if (error === undefined) this.resolve(this.value);
+    else this.reject(error);
   }
 
   start(requests: AsyncIterable<unknown>): void {

@@ -1,7 +1,7 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
 import { STREAM_READ_AHEAD } from "../defaults.js";
-import { CallLifecycle } from "./call-lifecycle.js";
+import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { type MethodInfo, messageError } from "./method.js";
 import { RequestPump } from "./request-pump.js";
@@ -18,7 +18,7 @@ const NO_CONTEXT = {};
  * the consumer takes them: backpressure reaches the server through HTTP/2 flow
  * control. Leaving the loop early cancels the call.
  */
-export class ResponseStream implements AsyncIterableIterator<unknown>, CallListener {
+export class ResponseStream implements AsyncIterableIterator<unknown>, CallListener, CallOwner {
   private readonly life: CallLifecycle;
   private call: CallStream | undefined;
   private pump: RequestPump | undefined;
@@ -43,12 +43,7 @@ export class ResponseStream implements AsyncIterableIterator<unknown>, CallListe
     private readonly request: unknown,
     options: EngineCallOptions,
   ) {
-    this.life = new CallLifecycle(
-      method.path,
-      options,
-      (error) => this.ended(error),
-      channel.telemetry?.startCall(method),
-    );
+    this.life = new CallLifecycle(method.path, options, this, channel.telemetry?.startCall(method));
   }
 
   [Symbol.asyncIterator](): this {
@@ -154,7 +149,7 @@ export class ResponseStream implements AsyncIterableIterator<unknown>, CallListe
   }
 
   /** The call is over, whichever way: the consumer's pending next() learns it, or the next one will. */
-  private ended(error: unknown): void {
+  callEnded(error: unknown): void {
     this.pump?.stop();
     const resolve = this.resolveNext;
     const reject = this.rejectNext;

@@ -1,7 +1,7 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
 import type { ResolvedHedging } from "../client-options.js";
-import { CallLifecycle } from "./call-lifecycle.js";
+import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { type MethodInfo, messageError } from "./method.js";
@@ -14,6 +14,7 @@ const NO_CONTEXT = {};
 class UnaryAttempt implements CallListener {
   response: Buffer | undefined;
   call: CallStream | undefined;
+  done = false;
 
   constructor(private readonly owner: UnaryCall) {}
 
@@ -26,6 +27,7 @@ class UnaryAttempt implements CallListener {
   }
 
   onReceiveStatus(status: StatusObject): void {
+    this.done = true;
     this.owner.ended(this, status);
   }
 }
@@ -36,13 +38,16 @@ class UnaryAttempt implements CallListener {
  * and the client's retry budget, each retry to another backend than the
  * attempts before it while one is ready; hedged when the call hedges.
  */
-class UnaryCall {
+class UnaryCall implements CallOwner {
   private readonly life: CallLifecycle;
   private request: Buffer | undefined;
   private value: unknown;
   private retries = 0;
   private started = 0;
-  private inFlight: UnaryAttempt[] = [];
+  /** Attempts in flight. */
+  private live = 0;
+  /** With hedging: every attempt so far (the backends of those in flight are avoided too). */
+  private attempts: UnaryAttempt[] | undefined;
   /** Backends earlier attempts went to; made on the first one that ended in vain. */
   private tried: Set<string> | undefined;
   private hedging: ResolvedHedging | undefined;
@@ -54,19 +59,16 @@ class UnaryCall {
     private readonly method: MethodInfo,
     private readonly options: EngineCallOptions,
     private readonly policy: CallPolicy,
-    resolve: (response: unknown) => void,
-    reject: (error: unknown) => void,
+    private readonly resolve: (response: unknown) => void,
+    private readonly reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(
-      method.path,
-      options,
-      (error) => {
-        if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
-        if (error === undefined) resolve(this.value);
-        else reject(error);
-      },
-      channel.telemetry?.startCall(method),
-    );
+    this.life = new CallLifecycle(method.path, options, this, channel.telemetry?.startCall(method));
+  }
+
+  callEnded(error: unknown): void {
+    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+    if (error === undefined) this.resolve(this.value);
+    else this.reject(error);
   }
 
   start(request: unknown): void {
@@ -82,6 +84,7 @@ class UnaryCall {
     if (this.hedging) {
       this.policy.hedgeBudget.deposit();
       this.startedAt = performance.now();
+      this.attempts = [];
     }
     this.send(false);
   }
@@ -91,7 +94,8 @@ class UnaryCall {
     const call = this.life.open(this.channel, attempt, this.avoid(), hedge);
     if (!call) return;
     attempt.call = call;
-    this.inFlight.push(attempt);
+    this.attempts?.push(attempt);
+    this.live++;
     this.started++;
     call.sendMessageWithContext(NO_CONTEXT, this.request!);
     call.halfClose();
@@ -101,9 +105,9 @@ class UnaryCall {
 
   /** Where the next attempt should not go: the backends tried, and those still answering. */
   private avoid(): ReadonlySet<string> | undefined {
-    if (this.inFlight.length === 0) return this.tried;
+    if (this.live === 0) return this.tried;
     const avoid = new Set(this.tried);
-    for (const attempt of this.inFlight) avoid.add(attempt.call!.getPeer());
+    for (const attempt of this.attempts ?? []) if (!attempt.done) avoid.add(attempt.call!.getPeer());
     return avoid;
   }
 
@@ -113,7 +117,7 @@ class UnaryCall {
     if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
     this.hedgeTimer = setTimeout(() => {
       this.hedgeTimer = undefined;
-      if (!this.life.ended && this.inFlight.length > 0 && this.policy.hedgeBudget.tryWithdraw()) this.send(true);
+      if (!this.life.ended && this.live > 0 && this.policy.hedgeBudget.tryWithdraw()) this.send(true);
     }, delay);
   }
 
@@ -123,7 +127,7 @@ class UnaryCall {
 
   ended(attempt: UnaryAttempt, status: StatusObject): void {
     if (this.life.ended) return;
-    this.inFlight.splice(this.inFlight.indexOf(attempt), 1);
+    this.live--;
     this.life.trailer(status.metadata);
     if (status.code === Status.OK) {
       const outcome = decodeResponse(this.method, attempt.response);
@@ -131,14 +135,14 @@ class UnaryCall {
         this.value = outcome.value;
         if (this.hedging) this.policy.hedgeDelay(this.method).observe(performance.now() - this.startedAt);
       }
-      if (this.inFlight.length > 0) this.life.cancelOthers(attempt.call!);
+      if (this.live > 0) this.life.cancelOthers(attempt.call!);
       this.life.finish(outcome.error);
       return;
     }
     this.tried ??= new Set();
     this.tried.add(attempt.call!.getPeer());
     const error = new ClientError(this.method.path, status.code, status.details);
-    if (this.inFlight.length > 0) {
+    if (this.live > 0) {
       // A hedge is still out: it may yet answer, unless this answer is final.
       if (this.retryable(error)) return;
       this.life.cancelOthers(attempt.call!);

@@ -66,13 +66,14 @@ export class ReplayingCall implements CallStream {
   private kept: KeptMessage[] | undefined = [];
   private keptBytes = 0;
   /**
-   * The caller's callbacks for its writes in flight, in order (grpc-js
-   * completes writes in order). Across a replay they fire once the messages
-   * were written again.
+   * The caller's callbacks for its writes in flight that have one, in order
+   * (grpc-js completes writes in order). Across a replay they fire once the
+   * messages were written again.
    */
-  private readonly writeCallbacks: ((() => void) | undefined)[] = [];
+  private readonly writeCallbacks: (() => void)[] = [];
   /** The write callback of the current attempt; a late one of an earlier attempt is ignored. */
   private written: () => void = () => {};
+  private writtenFor: CallStream | undefined;
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
@@ -130,10 +131,6 @@ export class ReplayingCall implements CallStream {
   private startAttempt(metadata: Metadata): void {
     const call = this.source.attempt(...this.args);
     this.call = call;
-    this.written = () => {
-      if (this.call !== call || this.replayQueue) return;
-      this.writeCallbacks.shift()?.();
-    };
     if (this.credentials) call.setCredentials(this.credentials);
     call.start(metadata, this);
   }
@@ -169,13 +166,28 @@ export class ReplayingCall implements CallStream {
       if (!item) {
         this.replayQueue = undefined;
         // The caller's writes in flight are all written (again) now.
-        for (const callback of this.writeCallbacks.splice(0)) callback?.();
+        for (const callback of this.writeCallbacks.splice(0)) callback();
         if (this.halfClosed) call.halfClose();
         return;
       }
       call.sendMessageWithContext({ flags: item.flags, callback: next }, item.message);
     };
     next();
+  }
+
+  /**
+   * The write callback this call gives `call` for the caller's writes that
+   * have one (a unary call's write has none: nothing is made for it).
+   */
+  private watchWrites(call: CallStream): () => void {
+    if (this.writtenFor !== call) {
+      this.writtenFor = call;
+      this.written = () => {
+        if (this.call !== call || this.replayQueue) return;
+        this.writeCallbacks.shift()?.();
+      };
+    }
+    return this.written;
   }
 
   private started(operation: string): CallStream {
@@ -203,9 +215,11 @@ export class ReplayingCall implements CallStream {
         this.kept.push(item);
       }
     }
-    this.writeCallbacks.push(context.callback);
+    if (context.callback) this.writeCallbacks.push(context.callback);
     if (this.replayQueue) this.replayQueue.push(item);
-    else call.sendMessageWithContext({ flags: context.flags, callback: this.written }, message);
+    else if (context.callback) {
+      call.sendMessageWithContext({ flags: context.flags, callback: this.watchWrites(call) }, message);
+    } else call.sendMessageWithContext(context, message);
   }
   startRead(): void {
     this.readRequested = true;
