@@ -73,9 +73,10 @@ export class BackendHealth {
     return 1 + 20 * this.score;
   }
 
-  /** Whether a call may go to it at `now`: in, or out with its time up and no probe in flight. */
-  available(now: number): boolean {
+  /** Whether a call may go to it at `now` (read only when it matters): in, or out with its time up and no probe in flight. */
+  available(at?: number): boolean {
     if (this.until === 0) return true;
+    const now = at ?? performance.now();
     if (now < this.until) return false;
     // A probe whose call never ended (never started, or a long stream) does not block the next for ever.
     return this.probeAt === undefined || now - this.probeAt > this.maxEjectionMs;
@@ -86,9 +87,11 @@ export class BackendHealth {
     return this.until !== 0 && !this.available(now);
   }
 
-  /** A call was picked for it at `now`: past an ejection, that call is the probe. */
-  picked(now: number): void {
-    if (this.until !== 0 && now >= this.until) this.probeAt = now;
+  /** A call was picked for it (at `now`, read only when it matters): past an ejection, that call is the probe. */
+  picked(at?: number): void {
+    if (this.until === 0) return;
+    const now = at ?? performance.now();
+    if (now >= this.until) this.probeAt = now;
   }
 
   /** A call on it ended with `code` (at `now`, read only when it matters). */

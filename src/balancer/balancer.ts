@@ -52,7 +52,7 @@ class BalancedPicker implements experimental.Picker {
     }
     const result = connection.picker.pick(args);
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
-    connection.picked(performance.now());
+    connection.picked();
     const { onCallStarted, onCallEnded } = result;
     if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
       // Most calls only count: the connection's shared callbacks, nothing allocated.

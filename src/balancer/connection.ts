@@ -135,7 +135,7 @@ export class Connection {
   }
 
   /** Whether its backend takes calls at `now` (see BackendHealth). */
-  available(now: number): boolean {
+  available(now?: number): boolean {
     return this.health?.available(now) ?? true;
   }
 
@@ -167,7 +167,7 @@ export class Connection {
   }
 
   /** Counts a call picked for this connection. */
-  picked(now: number): void {
+  picked(now?: number): void {
     if (this.pending++ === 0) forgetPendingSoon(this);
     this.health?.picked(now);
   }

@@ -6,8 +6,8 @@ export interface Pickable {
   readonly backend: string;
   /** How busy it is at `now`: the less, the better. */
   cost(now: number): number;
-  /** Whether its backend takes calls at `now` (not taken out for failing). */
-  available(now: number): boolean;
+  /** Whether its backend takes calls at `now` (not taken out for failing); `now` is read when not given. */
+  available(now?: number): boolean;
 }
 
 /** Random draws to find a connection that suits before scanning for one. */
@@ -38,11 +38,10 @@ export function chooser(
       const n = ready.length;
       const first = next++ % n;
       if (n === 1) return first;
-      const at = now();
       // Pass over what does not suit, in turn; the turn moves on past it.
       for (let i = 0; i < n; i++) {
         const index = (first + i) % n;
-        if (suits(ready[index]!, at, avoid)) {
+        if (suits(ready[index]!, undefined, avoid)) {
           next += i;
           return index;
         }
@@ -68,7 +67,7 @@ export function chooser(
   };
 }
 
-function suits(connection: Pickable, now: number, avoid: ReadonlySet<string> | undefined): boolean {
+function suits(connection: Pickable, now: number | undefined, avoid: ReadonlySet<string> | undefined): boolean {
   return connection.available(now) && !avoid?.has(connection.backend);
 }
 
