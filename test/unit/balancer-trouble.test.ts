@@ -1,0 +1,170 @@
+import { experimental, Metadata, connectivityState as State, status } from "@grpc/grpc-js";
+import { describe, expect, test } from "vitest";
+import { registerBalancer } from "../../src/balancer/balancer.js";
+import { BALANCER_NAME } from "../../src/balancer/balancer-config.js";
+import { ConnectionBoard } from "../../src/balancer/connection-board.js";
+import { avoidBackends } from "../../src/balancer/pick-hint.js";
+import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
+
+// The policy's lifecycle and its failure-aware picks, driven as grpc-js
+// drives it (its public load-balancer API) over fake subchannels.
+
+registerBalancer();
+
+const accrual = { consecutiveFailures: 3, baseEjectionMs: 60_000, maxEjectionMs: 60_000 };
+
+function balancer(settings: Record<string, unknown> = {}) {
+  const helper = new FakeHelper();
+  const handler = new experimental.ChildLoadBalancerHandler(helper);
+  const board = new ConnectionBoard();
+  const config = experimental.parseLoadBalancingConfig({
+    [BALANCER_NAME]: {
+      mode: "roundRobin",
+      min: 1,
+      max: 1,
+      idleMs: 30_000,
+      pick: "roundRobin",
+      probeStreamLimit: false,
+      failureAccrual: accrual,
+      ...settings,
+    },
+  });
+  const update = (list: ReturnType<typeof endpoints>) =>
+    handler.updateAddressList(list, config, board.asChannelOption(), "note");
+  return { helper, handler, update, board, stats: () => board.stats() };
+}
+
+/** Picks once with `metadata` and ends the call with `code` at once; returns the subchannel it went to. */
+function call(helper: FakeHelper, code: number = status.OK, metadata = new Metadata()): FakeSubchannel | undefined {
+  const result = helper.picker!.pick({ metadata, extraPickInfo: {} });
+  expect(result.pickResultType).toBe(experimental.PickResultType.COMPLETE);
+  result.onCallStarted?.();
+  result.onCallEnded?.(code, code === status.OK ? "" : "down", new Metadata());
+  return helper.subchannels.find((s) => s.self === result.subchannel);
+}
+
+const ready = (helper: FakeHelper) => {
+  for (const s of helper.subchannels) s.set(State.READY);
+};
+
+describe("failure-aware picks in the policy", () => {
+  test.each(["roundRobin", "p2c"])(
+    "%s: a backend that failed 3 calls in a row gets none while another is ready",
+    (pick) => {
+      const { helper, update } = balancer({ pick, mode: "pool" });
+      update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+      ready(helper);
+      const bad = helper.subchannels[0]!;
+      // Each call ends as its backend answers: the bad one with UNAVAILABLE.
+      const run = (n: number) => {
+        const tally = new Map<FakeSubchannel | undefined, number>();
+        for (let i = 0; i < n; i++) {
+          const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
+          const to = helper.subchannels.find((s) => s.self === result.subchannel);
+          result.onCallStarted?.();
+          result.onCallEnded?.(to === bad ? status.UNAVAILABLE : status.OK, "x", new Metadata());
+          tally.set(to, (tally.get(to) ?? 0) + 1);
+        }
+        return tally;
+      };
+      const first = run(20).get(bad) ?? 0;
+      // Round robin takes its turns until the third failure in a row takes it out; p2c's
+      // cost already weighs the first failure in, so it may not reach three.
+      if (pick === "roundRobin") expect(first).toBe(3);
+      else expect(first).toBeGreaterThan(0);
+      const tally = run(200);
+      expect(tally.get(bad) ?? 0).toBe(0);
+      expect(tally.get(helper.subchannels[1])).toBe(200);
+    },
+  );
+
+  test("with failure accrual off, the backend stays in round robin's turns", () => {
+    const { helper, update } = balancer({ failureAccrual: false });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    const bad = helper.subchannels[0]!;
+    let toBad = 0;
+    for (let i = 0; i < 100; i++) {
+      const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
+      const to = helper.subchannels.find((s) => s.self === result.subchannel);
+      if (to === bad) toBad++;
+      result.onCallStarted?.();
+      result.onCallEnded?.(to === bad ? status.UNAVAILABLE : status.OK, "x", new Metadata());
+    }
+    expect(toBad).toBe(50);
+  });
+
+  test("a call's pick passes over the backends its metadata options name", () => {
+    const { helper, update } = balancer();
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"));
+    ready(helper);
+    for (let i = 0; i < 30; i++) {
+      const metadata = new Metadata();
+      avoidBackends(metadata, new Set(["10.0.0.1:80", "10.0.0.3:80"]));
+      expect(call(helper, status.OK, metadata)?.address).toBe("10.0.0.2:80");
+    }
+  });
+});
+
+describe("the policy's lifecycle", () => {
+  test("a config that is not its own is refused; its type name is its config's", () => {
+    const helper = new FakeHelper();
+    const handler = new experimental.ChildLoadBalancerHandler(helper);
+    expect(handler.getTypeName()).toBeDefined();
+    const { handler: ours } = balancer();
+    expect(ours.getTypeName()).toBe("child_load_balancer_helper");
+  });
+
+  test("a resolution error before any connection: TRANSIENT_FAILURE with its details; after, ignored", () => {
+    const { helper, update } = balancer();
+    update(experimental.statusOrFromError({ code: status.UNAVAILABLE, details: "DNS says no" }));
+    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
+    expect(helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} }).status?.details).toMatch(/DNS says no/);
+    const other = balancer();
+    other.update(endpoints("10.0.0.1:80"));
+    ready(other.helper);
+    other.update(experimental.statusOrFromError({ code: status.UNAVAILABLE, details: "later" }));
+    expect(other.helper.state).toBe(State.READY);
+  });
+
+  test("no addresses: every connection is retired and the channel fails, naming the resolution note", () => {
+    const { helper, update, stats } = balancer();
+    update(endpoints("10.0.0.1:80"));
+    ready(helper);
+    update(endpoints());
+    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
+    expect(helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} }).status?.details).toMatch(
+      /No addresses resolved\. Resolution note: note/,
+    );
+    expect(stats().every((c) => c.role === "draining")).toBe(true);
+  });
+
+  test("destroy(): every connection closed, nothing reported any more", () => {
+    const { helper, handler, update, stats } = balancer({ mode: "pool", min: 2, max: 2 });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    expect(stats()).toHaveLength(4);
+    handler.destroy();
+    expect(stats()).toEqual([]);
+    expect(helper.subchannels.every((s) => s.refs === 0)).toBe(true);
+  });
+
+  test("stats(): the pool size of each connection's address; a dropped ready connection asks for a new resolution", () => {
+    const { helper, update, stats } = balancer({ mode: "pool", min: 2, max: 2 });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    expect(stats().map((c) => c.poolSize)).toEqual([2, 2, 2, 2]);
+    const before = helper.reresolutions;
+    helper.subchannels[0]!.set(State.IDLE);
+    expect(helper.reresolutions).toBeGreaterThan(before);
+  });
+
+  test("pickFirst: one connection over every address, kept across resolutions; it is not woken while idle", async () => {
+    const { helper, update, stats } = balancer({ mode: "pickFirst" });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    await new Promise(process.nextTick);
+    expect(stats()).toHaveLength(1);
+    update(endpoints("10.0.0.2:80", "10.0.0.3:80"));
+    expect(stats()).toHaveLength(1);
+  });
+});
