@@ -82,11 +82,6 @@ export class BackendHealth {
     return this.probeAt === undefined || now - this.probeAt > this.maxEjectionMs;
   }
 
-  /** Whether it is out now (for stats). */
-  ejected(now: number): boolean {
-    return this.until !== 0 && !this.available(now);
-  }
-
   /** A call was picked for it (at `now`, read only when it matters): past an ejection, that call is the probe. */
   picked(at?: number): void {
     if (this.until === 0) return;

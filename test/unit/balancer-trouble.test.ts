@@ -168,3 +168,64 @@ describe("the policy's lifecycle", () => {
     expect(stats()).toHaveLength(1);
   });
 });
+
+describe("backend health in the policy", () => {
+  /** Ends `n` calls with `code` on whichever connection each is picked for; returns where they went. */
+  function calls(helper: FakeHelper, n: number, code: (to: FakeSubchannel | undefined) => number) {
+    const went: (FakeSubchannel | undefined)[] = [];
+    for (let i = 0; i < n; i++) {
+      const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
+      const to = helper.subchannels.find((s) => s.self === result.subchannel);
+      result.onCallStarted?.();
+      result.onCallEnded?.(code(to), "x", new Metadata());
+      went.push(to);
+    }
+    return went;
+  }
+
+  test("shared by every connection to a backend: failures on one take them all out", () => {
+    const { helper, update } = balancer({ mode: "pool", min: 2, max: 2 });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    const bad = (s: FakeSubchannel | undefined) => s?.address === "10.0.0.1:80";
+    // Three failures in a row on the backend, over its two connections, take both out.
+    calls(helper, 40, (s) => (bad(s) ? status.UNAVAILABLE : status.OK));
+    const after = calls(helper, 100, (s) => (bad(s) ? status.UNAVAILABLE : status.OK));
+    expect(after.filter(bad)).toHaveLength(0);
+  });
+
+  test("a backend that leaves the resolution is forgotten: back later, it starts healthy", () => {
+    const { helper, update } = balancer();
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    const isBad = (s: FakeSubchannel | undefined) => s?.address === "10.0.0.1:80";
+    calls(helper, 20, (s) => (isBad(s) ? status.UNAVAILABLE : status.OK));
+    expect(calls(helper, 20, () => status.OK).filter(isBad)).toHaveLength(0);
+    update(endpoints("10.0.0.2:80"));
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    for (const s of helper.subchannels) if (s.address === "10.0.0.1:80" && s.refs > 0) s.set(State.READY);
+    expect(calls(helper, 20, () => status.OK).filter(isBad).length).toBeGreaterThan(0);
+  });
+
+  test("new settings start every backend's health afresh", () => {
+    const made = balancer();
+    made.update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(made.helper);
+    const isBad = (s: FakeSubchannel | undefined) => s?.address === "10.0.0.1:80";
+    calls(made.helper, 20, (s) => (isBad(s) ? status.UNAVAILABLE : status.OK));
+    expect(calls(made.helper, 20, () => status.OK).filter(isBad)).toHaveLength(0);
+    const changed = experimental.parseLoadBalancingConfig({
+      [BALANCER_NAME]: {
+        mode: "roundRobin",
+        min: 1,
+        max: 1,
+        idleMs: 30_000,
+        pick: "roundRobin",
+        probeStreamLimit: false,
+        failureAccrual: { ...accrual, consecutiveFailures: 4 },
+      },
+    });
+    made.handler.updateAddressList(endpoints("10.0.0.1:80", "10.0.0.2:80"), changed, made.board.asChannelOption(), "");
+    expect(calls(made.helper, 20, () => status.OK).filter(isBad).length).toBeGreaterThan(0);
+  });
+});
