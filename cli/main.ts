@@ -86,7 +86,12 @@ program
       .choices(["pickFirst", "roundRobin", "pool"])
       .default("pickFirst"),
   )
-  .addOption(new Option("--size <n>", "connections per address, with --strategy pool").argParser(integer(1, 1024)))
+  .addOption(
+    new Option(
+      "--size <n>",
+      "connections per address, with --strategy pool (without it the pool sizes itself)",
+    ).argParser(integer(1, 1024)),
+  )
   .addOption(
     new Option("--pick <pick>", "how a pool picks a connection, with --strategy pool").choices(["p2c", "roundRobin"]),
   )

@@ -22,7 +22,8 @@ describe("the command", () => {
     [["serve", "--max-connection-age", "soon"], /expected a duration/],
     [["call", "--target", "127.0.0.1:1", "--strategy", "fast"], /Allowed choices are pickFirst, roundRobin, pool/],
     [["call", "--target", "127.0.0.1:99999"], /invalid option "target".*from 1 to 65535/],
-    [["call", "--target", "127.0.0.1:1", "--strategy", "pool"], /invalid option "size"/],
+    // (`--strategy pool` without `--size` is the adaptive pool: valid since issue 19.)
+    [["call", "--target", "127.0.0.1:1", "--size", "4"], /invalid option "size"/],
     [
       ["call", "--target", "127.0.0.1:1", "--max-connection-age", "10ms"],
       /invalid option "maxConnectionAge".*from 1000/,
@@ -79,7 +80,8 @@ describe("the command", () => {
       goals: { goal: string; met: boolean }[];
     };
     expect(result.server).toBe("Node (grpc-js)");
-    expect(result.unary.filter((r) => r.library === "SDK")).toHaveLength(9);
+    // 3 strategies × 3 variants, and pool(2) beside the adaptive pool().
+    expect(result.unary.filter((r) => r.library === "SDK")).toHaveLength(11);
     expect(result.unary.filter((r) => r.library === "raw grpc-js")).toHaveLength(6);
     for (const row of result.unary) expect(row.top!.callsPerSecond).toBeGreaterThan(0);
     expect(result.goals.map((g) => g.goal)).toContain("pool(4) unary c=100 calls/s ≥ 1.10× raw");
