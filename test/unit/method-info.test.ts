@@ -69,7 +69,10 @@ describe("methodsOf: what the engine knows of each method", () => {
   });
 
   test("a method the client cannot carry under its name is refused", () => {
-    const definition = { then: { path: "/x.S/Then", requestStream: false, responseStream: false } };
+    const definition = {
+      // biome-ignore lint/suspicious/noThenProperty: a method named then is what this test refuses
+      then: { path: "/x.S/Then", requestStream: false, responseStream: false },
+    };
     expect(() => methodsOf(definition as never)).toThrow(InvalidOptionError);
     expect(() => methodsOf(definition as never)).toThrow(/then_/);
   });
