@@ -21,6 +21,12 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
  */
 const HEADERS_REFUSED = "Received RST_STREAM with code 9";
 
+/** @internal Whether `error`'s code is one the call's (or else the client's) retry settings retry. */
+export function isRetryable(error: ClientError, options: RetryOptions, client: ResolvedRetrySettings | false): boolean {
+  const statuses = options.retryableStatuses ?? (client === false ? [] : client.retryableStatuses);
+  return statuses.includes(error.code);
+}
+
 /** The trailer by which a server tells how long to wait before a retry (gRFC A6). */
 export const PUSHBACK_TRAILER = "grpc-retry-pushback-ms";
 
@@ -43,8 +49,7 @@ export function retryDelay(
 ): number | undefined {
   if (client === false || !(options.retry ?? method.idempotent)) return undefined;
   const maxAttempts = options.retryMaxAttempts ?? client.retryMaxAttempts;
-  const statuses = options.retryableStatuses ?? client.retryableStatuses;
-  if (attempt >= maxAttempts || !statuses.includes(error.code)) return undefined;
+  if (attempt >= maxAttempts || !isRetryable(error, options, client)) return undefined;
   if (error.details === HEADERS_REFUSED) return undefined; // failing by nature: never sent
 
   if (pushback !== undefined) return /^\d{1,10}$/.test(pushback) ? Number(pushback) : undefined;

@@ -5,7 +5,7 @@ import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { type MethodInfo, messageError } from "./method.js";
-import { PUSHBACK_TRAILER, retryDelay } from "./retry.js";
+import { isRetryable, PUSHBACK_TRAILER, retryDelay } from "./retry.js";
 import { decodeResponse } from "./single-response.js";
 
 const NO_CONTEXT = {};
@@ -144,17 +144,12 @@ class UnaryCall implements CallOwner {
     const error = new ClientError(this.method.path, status.code, status.details);
     if (this.live > 0) {
       // A hedge is still out: it may yet answer, unless this answer is final.
-      if (this.retryable(error)) return;
+      if (isRetryable(error, this.options, this.policy.retry)) return;
       this.life.cancelOthers(attempt.call!);
       this.life.finish(error);
       return;
     }
     this.failed(error, status.metadata.get(PUSHBACK_TRAILER)[0]?.toString());
-  }
-
-  private retryable(error: ClientError): boolean {
-    const statuses = this.options.retryableStatuses ?? (this.policy.retry || undefined)?.retryableStatuses ?? [];
-    return statuses.includes(error.code);
   }
 
   private failed(error: ClientError, pushback: string | undefined): void {
