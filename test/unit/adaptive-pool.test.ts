@@ -1,16 +1,12 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { experimental, connectivityState as State } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { registerBalancer } from "../../src/balancer/balancer.js";
-import { BALANCER_NAME } from "../../src/balancer/balancer-config.js";
-import { ConnectionBoard } from "../../src/balancer/connection-board.js";
-import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
+import type { FakeHelper, FakeSubchannel } from "./fake-subchannel.js";
+import { policyUnderTest } from "./policy-under-test.js";
 
 // Stream limits and the adaptive pool, driven as grpc-js drives the policy
 // (its public load-balancer API) over fake subchannels. Every server here
 // allows 2 streams per connection (streamsPerConnection: 2).
-
-registerBalancer();
 
 const LIMIT = 2;
 
@@ -22,24 +18,16 @@ function balancer(settings: {
   pick?: string;
   maxConnectionAgeMs?: number;
 }) {
-  const helper = new FakeHelper();
-  const handler = new experimental.ChildLoadBalancerHandler(helper);
-  const board = new ConnectionBoard();
-  const config = experimental.parseLoadBalancingConfig({
-    [BALANCER_NAME]: {
-      mode: "pool",
-      min: 1,
-      max: 4,
-      idleMs: 30_000,
-      pick: "p2c",
-      streamsPerConnection: LIMIT,
-      probeStreamLimit: false,
-      ...settings,
-    },
+  return policyUnderTest({
+    mode: "pool",
+    min: 1,
+    max: 4,
+    idleMs: 30_000,
+    pick: "p2c",
+    streamsPerConnection: LIMIT,
+    probeStreamLimit: false,
+    ...settings,
   });
-  const update = (...addresses: string[]) =>
-    handler.updateAddressList(endpoints(...addresses), config, board.asChannelOption(), "");
-  return { helper, handler, update, stats: () => board.stats() };
 }
 
 /** Starts a call: its pick, started at once; returns where it went (undefined: held) and how to end it. */

@@ -1,37 +1,28 @@
 import { experimental, Metadata, connectivityState as State, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { registerBalancer } from "../../src/balancer/balancer.js";
-import { BALANCER_NAME } from "../../src/balancer/balancer-config.js";
-import { ConnectionBoard } from "../../src/balancer/connection-board.js";
 import { avoidBackends } from "../../src/balancer/pick-hint.js";
 import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
+import { policyConfig, policyUnderTest } from "./policy-under-test.js";
 
 // The policy's lifecycle and its failure-aware picks, driven as grpc-js
 // drives it (its public load-balancer API) over fake subchannels.
 
-registerBalancer();
-
 const accrual = { consecutiveFailures: 3, baseEjectionMs: 60_000, maxEjectionMs: 60_000 };
 
+const settingsOf = (settings: Record<string, unknown> = {}) => ({
+  mode: "roundRobin",
+  min: 1,
+  max: 1,
+  idleMs: 30_000,
+  pick: "roundRobin",
+  probeStreamLimit: false,
+  failureAccrual: accrual,
+  ...settings,
+});
+
 function balancer(settings: Record<string, unknown> = {}) {
-  const helper = new FakeHelper();
-  const handler = new experimental.ChildLoadBalancerHandler(helper);
-  const board = new ConnectionBoard();
-  const config = experimental.parseLoadBalancingConfig({
-    [BALANCER_NAME]: {
-      mode: "roundRobin",
-      min: 1,
-      max: 1,
-      idleMs: 30_000,
-      pick: "roundRobin",
-      probeStreamLimit: false,
-      failureAccrual: accrual,
-      ...settings,
-    },
-  });
-  const update = (list: ReturnType<typeof endpoints>) =>
-    handler.updateAddressList(list, config, board.asChannelOption(), "note");
-  return { helper, handler, update, board, stats: () => board.stats() };
+  const made = policyUnderTest(settingsOf(settings));
+  return { ...made, update: (list: ReturnType<typeof endpoints>) => made.resolve(list) };
 }
 
 /** Picks once with `metadata` and ends the call with `code` at once; returns the subchannel it went to. */
@@ -214,18 +205,8 @@ describe("backend health in the policy", () => {
     const isBad = (s: FakeSubchannel | undefined) => s?.address === "10.0.0.1:80";
     calls(made.helper, 20, (s) => (isBad(s) ? status.UNAVAILABLE : status.OK));
     expect(calls(made.helper, 20, () => status.OK).filter(isBad)).toHaveLength(0);
-    const changed = experimental.parseLoadBalancingConfig({
-      [BALANCER_NAME]: {
-        mode: "roundRobin",
-        min: 1,
-        max: 1,
-        idleMs: 30_000,
-        pick: "roundRobin",
-        probeStreamLimit: false,
-        failureAccrual: { ...accrual, consecutiveFailures: 4 },
-      },
-    });
-    made.handler.updateAddressList(endpoints("10.0.0.1:80", "10.0.0.2:80"), changed, made.board.asChannelOption(), "");
+    const changed = policyConfig(settingsOf({ failureAccrual: { ...accrual, consecutiveFailures: 4 } }));
+    made.resolve(endpoints("10.0.0.1:80", "10.0.0.2:80"), changed);
     expect(calls(made.helper, 20, () => status.OK).filter(isBad).length).toBeGreaterThan(0);
   });
 });

@@ -1,15 +1,11 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { experimental, connectivityState as State } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { registerBalancer } from "../../src/balancer/balancer.js";
-import { BALANCER_NAME } from "../../src/balancer/balancer-config.js";
-import { ConnectionBoard } from "../../src/balancer/connection-board.js";
-import { endpoints, FakeHelper, type FakeSubchannel } from "./fake-subchannel.js";
+import type { FakeHelper, FakeSubchannel } from "./fake-subchannel.js";
+import { policyUnderTest } from "./policy-under-test.js";
 
 // The SDK's load-balancing policy, driven as grpc-js drives it (through its
 // public load-balancer API), over subchannels whose states the test sets.
-
-registerBalancer();
 
 function balancer({
   size = 1,
@@ -20,15 +16,7 @@ function balancer({
   pick?: string;
   maxConnectionAgeMs?: number;
 }) {
-  const helper = new FakeHelper();
-  const handler = new experimental.ChildLoadBalancerHandler(helper);
-  const board = new ConnectionBoard();
-  const config = experimental.parseLoadBalancingConfig({
-    [BALANCER_NAME]: { min: size, max: size, idleMs: 30_000, pick: "p2c", probeStreamLimit: false, ...settings },
-  });
-  const update = (...addresses: string[]) =>
-    handler.updateAddressList(endpoints(...addresses), config, board.asChannelOption(), "");
-  return { helper, handler, update, stats: () => board.stats() };
+  return policyUnderTest({ min: size, max: size, idleMs: 30_000, pick: "p2c", probeStreamLimit: false, ...settings });
 }
 
 const ready = (subchannels: FakeSubchannel[]) => {
