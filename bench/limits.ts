@@ -8,7 +8,7 @@
 // Speed is reported, never asserted: a table, then one JSON line.
 import { type ClientOptions, pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import { createGreeterClient, type GreeterSdkClient } from "../generated/helloworld/helloworld_sdk.js";
-import { type BenchServer, buildGoServer, startGoServer } from "../harness/go-server.js";
+import { type BenchServer, requireGoServer, startGoServer } from "../harness/go-server.js";
 import { median } from "../harness/load.js";
 import { table } from "../harness/table.js";
 import { measure } from "./measure.js";
@@ -19,16 +19,12 @@ const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 4);
 /** The long-call scene's idle period: short enough to watch the pool shrink in the run. */
 const SCENE_IDLE_MS = Number(process.env.SCENE_IDLE_MS ?? 3_000);
 
-const { binary, reason } = await buildGoServer();
-if (!binary) {
-  process.stderr.write(`bench:limits needs the Go server: ${reason}\n`);
-  process.exit(1);
-}
+const binary = await requireGoServer("bench:limits");
 
 async function goServers(count: number, limit: number, delayMs: number): Promise<BenchServer[]> {
   return Promise.all(
     Array.from({ length: count }, () =>
-      startGoServer(binary!, ["-max-streams", String(limit), "-delay", `${delayMs}ms`]),
+      startGoServer(binary, ["-max-streams", String(limit), "-delay", `${delayMs}ms`]),
     ),
   );
 }

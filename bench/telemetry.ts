@@ -19,7 +19,7 @@ import {
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { pickFirst } from "balanced-grpc";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
-import { buildGoServer, startGoServer } from "../harness/go-server.js";
+import { requireGoServer, startGoServer } from "../harness/go-server.js";
 import { median } from "../harness/load.js";
 import { table } from "../harness/table.js";
 import { measure } from "./measure.js";
@@ -28,11 +28,7 @@ import { report } from "./output.js";
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
 
-const { binary, reason } = await buildGoServer();
-if (!binary) {
-  console.error(`this benchmark needs the Go server: ${reason}`);
-  process.exit(1);
-}
+const binary = await requireGoServer("bench:telemetry");
 const server = await startGoServer(binary);
 const target = server.address;
 

@@ -129,3 +129,11 @@ async function startListeningProcess(
     },
   };
 }
+
+/** The Go server's binary, built if needed; a benchmark that cannot run without it says why and exits 1. */
+export async function requireGoServer(benchmark: string): Promise<string> {
+  const { binary, reason } = await buildGoServer();
+  if (binary) return binary;
+  process.stderr.write(`${benchmark} needs the Go server: ${reason}\n`);
+  process.exit(1);
+}
