@@ -21,6 +21,11 @@ export interface BenchServer {
   readonly address: string;
   /** What it is, for the report: "Go (grpc-go 1.33)" or "Node (grpc-js)". */
   readonly kind: string;
+  /**
+   * Sends one knob change on stdin (Go server: "stall-every 50", "health
+   * NOT_SERVING", … see harness/go/main.go) and resolves once it is applied.
+   */
+  control(command: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -107,6 +112,8 @@ async function startListeningProcess(
     env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
+  /** Answers to knob changes, in order. */
+  const answers: ((line: string) => void)[] = [];
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start`)), 20_000);
     child.once("exit", (code) => reject(new Error(`${kind} server exited (${code}) before listening`)));
@@ -115,12 +122,20 @@ async function startListeningProcess(
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
+      } else {
+        answers.shift()?.(line);
       }
     });
   });
   return {
     address,
     kind,
+    control: async (command) => {
+      const answer = new Promise<string>((resolve) => answers.push(resolve));
+      child.stdin!.write(`${command}\n`);
+      const line = await answer;
+      if (line !== "ok") throw new Error(`${kind} server refused "${command}": ${line}`);
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = once(child, "exit");

@@ -101,3 +101,102 @@ export function median(values: readonly number[]): number {
   if (sorted.length % 2 === 1) return sorted[middle]!;
   return sorted.length === 0 ? 0 : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** Options of {@link runOpenLoop}. Bounded by time and by count. */
+export interface OpenLoopOptions<T> {
+  /** Calls started per second, on a fixed schedule whatever the calls do. */
+  ratePerSecond: number;
+  /** Stop starting calls after this long, ms. */
+  durationMs: number;
+  /** Calls in flight at most: a call due while this many are out is counted as dropped, not started. @default 10_000 */
+  maxInFlight?: number;
+  /** Called as each call ends, with the instant it was scheduled as its start. */
+  onEnd?: (event: CallEvent<T>) => void;
+}
+
+/** What {@link runOpenLoop} measured: latencies from each call's scheduled start. */
+export interface OpenLoopResult extends LoadResult {
+  /** Calls not started because `maxInFlight` were out: the client could not keep up. */
+  dropped: number;
+  /** How late calls started against their schedule, ms (the client's own event-loop delay), p99. */
+  startLagP99Ms: number;
+}
+
+/**
+ * An open loop: calls start on a schedule (every 1/rate s), not when earlier
+ * ones end, so a slow call does not slow the load and the latencies measure
+ * the system, not the client's own queue (a closed loop at saturation does).
+ * Latency counts from the scheduled start: a call the client started late
+ * counts its lateness (no coordinated omission).
+ */
+export async function runOpenLoop<T>(
+  call: (i: number) => Promise<T>,
+  options: OpenLoopOptions<T>,
+): Promise<OpenLoopResult> {
+  const { ratePerSecond, durationMs, maxInFlight = 10_000, onEnd } = options;
+  const interval = 1000 / ratePerSecond;
+  const total = Math.floor((durationMs / 1000) * ratePerSecond);
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  const errors: string[] = [];
+  let failures = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  let next = 0;
+  const start = performance.now();
+  let allStarted: () => void = () => {};
+  const startedAll = new Promise<void>((resolve) => {
+    allStarted = resolve;
+  });
+  let ended: () => void = () => {};
+  const drained = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  const one = async (i: number, scheduledAt: number) => {
+    inFlight++;
+    try {
+      const value = await call(i);
+      const endedAt = performance.now();
+      latencies.push(endedAt - scheduledAt);
+      onEnd?.({ startedAt: scheduledAt, endedAt, value });
+    } catch (error) {
+      failures++;
+      if (errors.length < 5) errors.push(error instanceof Error ? error.message : String(error));
+      onEnd?.({ startedAt: scheduledAt, endedAt: performance.now(), error });
+    } finally {
+      inFlight--;
+      if (next >= total && inFlight === 0) ended();
+    }
+  };
+  const tick = () => {
+    const now = performance.now();
+    // Every call due by now starts now (a late tick starts the calls it missed).
+    while (next < total && start + next * interval <= now) {
+      const scheduledAt = start + next * interval;
+      lags.push(now - scheduledAt);
+      if (inFlight >= maxInFlight) dropped++;
+      else void one(next, scheduledAt);
+      next++;
+    }
+    if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    else allStarted();
+  };
+  tick();
+  await startedAll;
+  if (inFlight > 0) await drained;
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
+  const calls = latencies.length + failures;
+  return {
+    calls,
+    failures,
+    errors,
+    seconds,
+    callsPerSecond: calls / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    dropped,
+    startLagP99Ms: percentile(lags, 0.99),
+  };
+}

@@ -3,34 +3,110 @@
 // streams -features messages; RecordRoute counts what it receives; RouteChat
 // echoes each note. -max-streams advertises a stream limit per connection
 // (SETTINGS_MAX_CONCURRENT_STREAMS) and -delay makes each SayHello take that
-// long, for the stream-limit benchmark. Built by harness/go-server.ts with
-// Debian's Go and grpc-go.
+// long, for the stream-limit benchmark. -stall-every N makes one SayHello in N
+// (at random) take -stall longer, -fail-every N fails one in N with
+// UNAVAILABLE, and -health serves grpc.health.v1. Lines on stdin change the
+// knobs while it runs ("stall-every 50", "stall 300ms", "fail-every 0",
+// "health NOT_SERVING", "health SERVING"); each is answered "ok". Built by
+// harness/go-server.ts with Debian's Go and grpc-go.
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	hw "bgbench/helloworld"
 	rg "bgbench/routeguide"
 )
 
+// knobs change while the server runs (from stdin), so they are atomics.
+type knobs struct {
+	stallEvery int64 // 0: never
+	stallNs    int64
+	failEvery  int64 // 0: never
+}
+
 type greeter struct {
 	hw.UnimplementedGreeterServer
 	delay time.Duration
+	knobs *knobs
+}
+
+// oneIn is true once in n calls at random (never for n <= 0).
+func oneIn(n int64) bool {
+	return n > 0 && rand.Int63n(n) == 0
 }
 
 func (g greeter) SayHello(_ context.Context, in *hw.HelloRequest) (*hw.HelloReply, error) {
 	if g.delay > 0 {
 		time.Sleep(g.delay)
 	}
+	if oneIn(atomic.LoadInt64(&g.knobs.failEvery)) {
+		return nil, status.Error(codes.Unavailable, "failing on purpose (-fail-every)")
+	}
+	if oneIn(atomic.LoadInt64(&g.knobs.stallEvery)) {
+		time.Sleep(time.Duration(atomic.LoadInt64(&g.knobs.stallNs)))
+	}
 	return &hw.HelloReply{Message: "Hello " + in.GetName()}, nil
+}
+
+// control reads knob changes from stdin, one per line, and exits when stdin closes.
+func control(k *knobs, hs *health.Server) {
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		fields := strings.Fields(lines.Text())
+		if len(fields) != 2 {
+			fmt.Println("error: expected a knob and a value")
+			continue
+		}
+		var err error
+		switch fields[0] {
+		case "stall-every", "fail-every":
+			var n int64
+			n, err = strconv.ParseInt(fields[1], 10, 64)
+			if err == nil && fields[0] == "stall-every" {
+				atomic.StoreInt64(&k.stallEvery, n)
+			} else if err == nil {
+				atomic.StoreInt64(&k.failEvery, n)
+			}
+		case "stall":
+			var d time.Duration
+			d, err = time.ParseDuration(fields[1])
+			if err == nil {
+				atomic.StoreInt64(&k.stallNs, int64(d))
+			}
+		case "health":
+			value, known := healthpb.HealthCheckResponse_ServingStatus_value[fields[1]]
+			if hs == nil || !known {
+				err = fmt.Errorf("no health service, or unknown status %q", fields[1])
+			} else {
+				hs.SetServingStatus("", healthpb.HealthCheckResponse_ServingStatus(value))
+			}
+		default:
+			err = fmt.Errorf("unknown knob %q", fields[0])
+		}
+		if err != nil {
+			fmt.Println("error:", err)
+		} else {
+			fmt.Println("ok")
+		}
+	}
+	os.Exit(0)
 }
 
 type routeGuide struct {
@@ -85,7 +161,13 @@ func main() {
 	count := flag.Int("features", 1000, "messages per ListFeatures stream")
 	maxStreams := flag.Int("max-streams", 0, "concurrent streams allowed per connection (0: no limit)")
 	delay := flag.Duration("delay", 0, "how long each SayHello takes")
+	k := &knobs{}
+	flag.Int64Var(&k.stallEvery, "stall-every", 0, "one SayHello in N (at random) stalls -stall longer (0: none)")
+	stall := flag.Duration("stall", 300*time.Millisecond, "how long a stalled SayHello stalls")
+	flag.Int64Var(&k.failEvery, "fail-every", 0, "one SayHello in N (at random) fails with UNAVAILABLE (0: none)")
+	withHealth := flag.Bool("health", false, "serve grpc.health.v1, SERVING until told otherwise on stdin")
 	flag.Parse()
+	k.stallNs = int64(*stall)
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -103,14 +185,16 @@ func main() {
 		options = append(options, grpc.MaxConcurrentStreams(uint32(*maxStreams)))
 	}
 	s := grpc.NewServer(options...)
-	hw.RegisterGreeterServer(s, greeter{delay: *delay})
+	hw.RegisterGreeterServer(s, greeter{delay: *delay, knobs: k})
+	var hs *health.Server
+	if *withHealth {
+		hs = health.NewServer()
+		healthpb.RegisterHealthServer(s, hs)
+	}
 	rg.RegisterRouteGuideServer(s, &routeGuide{features: features})
 	fmt.Printf("listening on %s\n", lis.Addr().String())
-	// Exits when its parent closes stdin.
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
+	// Takes knob changes from stdin; exits when its parent closes it.
+	go control(k, hs)
 	if err := s.Serve(lis); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
