@@ -25,7 +25,7 @@ export interface BenchServer {
    * Sends one knob change on stdin (Go server: "stall-every 50", "health
    * NOT_SERVING", … see harness/go/main.go) and resolves once it is applied.
    */
-  control(command: string): Promise<void>;
+  control?(command: string): Promise<void>;
   stop(): Promise<void>;
 }
 
