@@ -4,7 +4,7 @@ import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer
 import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
 import { type Choose, chooser } from "./pick.js";
-import { avoidedBy } from "./pick-hint.js";
+import { noteOf } from "./pick-note.js";
 import { type AddressLoad, PoolSizer, type SizedPool } from "./pool-sizer.js";
 import { Recycler } from "./recycler.js";
 import { StreamLimits } from "./stream-limit.js";
@@ -44,7 +44,8 @@ class BalancedPicker implements experimental.Picker {
   ) {}
 
   pick(args: PickArgs): PickResult {
-    let connection = this.ready[this.choose(this.ready, avoidedBy(args.metadata))]!;
+    const note = noteOf(args.metadata);
+    let connection = this.ready[this.choose(this.ready, note?.avoid)]!;
     if (!connection.hasRoom()) {
       const instead = this.whenFull(connection, this.ready);
       if (instead === undefined) return HOLD;
@@ -53,6 +54,7 @@ class BalancedPicker implements experimental.Picker {
     const result = connection.picker.pick(args);
     if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
     connection.picked();
+    if (note) note.route = connection.route;
     const { onCallStarted, onCallEnded } = result;
     if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
       // Most calls only count: the connection's shared callbacks, nothing allocated.
@@ -117,8 +119,6 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private state: State = State.IDLE;
   private updating = false;
   private readonly changed = (connection: Connection) => this.onChange(connection);
-  /** How each backend has been answering, by address: shared by its connections, kept across reconnects. */
-  private readonly health = new Map<string, BackendHealth>();
   private limits: StreamLimits | undefined;
   private sizer: PoolSizer | undefined;
   /** Connections draining because the pool shrank (one per address at most). */
@@ -157,7 +157,6 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     this.updating = true;
     this.serving = this.reconcile(endpoints.value);
     this.updating = false;
-    this.forgetHealthOfGoneBackends();
     this.recalculate();
     return true;
   }
@@ -211,10 +210,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const same = this.settings && JSON.stringify(this.settings) === JSON.stringify(settings);
     if (same) return;
     this.settings = settings;
-    this.health.clear(); // made again with the new settings as connections report
-    for (const connection of this.serving) {
-      if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
-    }
+    for (const connection of this.all()) connection.health = this.newHealth(connection);
     this.choose = chooser(settings.pick);
     this.limits?.stop();
     this.limits = new StreamLimits(settings.streamsPerConnection, settings.probeStreamLimit, (key) =>
@@ -273,6 +269,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private make(endpoint: Endpoint, role: "serving" | "replacement"): Connection {
     const connection = new Connection(endpoint, this.helper, this.options, this.resolutionNote, this.changed, role);
     connection.setStreamLimit(this.limits!.of(connection.key, endpoint));
+    connection.health = this.newHealth(connection);
     return connection;
   }
 
@@ -295,7 +292,6 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
       }
       return;
     }
-    if (connection.state === State.READY) connection.health = this.healthOf(connection.backend);
     if (this.replacing?.next === connection) {
       this.onReplacementChange(connection);
       return;
@@ -312,21 +308,11 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     if (!this.updating) this.recalculate();
   }
 
-  /** The health of the backend at `address`, made on first use; forgotten once no connection goes there. */
-  private healthOf(address: string): BackendHealth {
-    let health = this.health.get(address);
-    if (!health) {
-      health = new BackendHealth(this.settings?.failureAccrual ?? false, Math.random, () =>
-        this.board?.events?.ejected(address),
-      );
-      this.health.set(address, health);
-    }
-    return health;
-  }
-
-  private forgetHealthOfGoneBackends(): void {
-    const live = new Set([...this.serving, ...this.draining].map((c) => c.backend));
-    for (const address of this.health.keys()) if (!live.has(address)) this.health.delete(address);
+  /** How a connection's backend answers, as that connection sees it; kept across its reconnects. */
+  private newHealth(connection: Connection): BackendHealth {
+    return new BackendHealth(this.settings?.failureAccrual ?? false, Math.random, () =>
+      this.board?.events?.ejected(connection.backend),
+    );
   }
 
   // --- Client-side max connection age ------------------------------------

@@ -1,6 +1,7 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import type { BackendHealth } from "./backend-health.js";
 import { RttEwma } from "./latency.js";
+import type { Route } from "./pick-note.js";
 import type { StreamLimit, StreamLimitSource } from "./stream-limit.js";
 
 type Endpoint = experimental.Endpoint;
@@ -99,7 +100,13 @@ export class Connection {
   readyAt: number | undefined;
   /** The backend address, once connected. */
   backend = "";
-  /** How its backend has been answering (shared by every connection to it), once connected. */
+  /** This connection and its backend, as a pick tells a call where its attempt went. */
+  route: Route = { connection: this.id, backend: "" };
+  /**
+   * How its backend has been answering, as seen on this connection: per
+   * connection, not per address, since behind an L4 balancer every
+   * connection has the same address and a different server.
+   */
   health: BackendHealth | undefined;
   /** The resolved address it serves (its endpoint's key): the pool's sizes are per address. */
   readonly key: string;
@@ -237,6 +244,7 @@ export class Connection {
           this.readyAt = performance.now();
           this.address = picker.pick(PEEK).subchannel?.getAddress() ?? this.address;
           this.backend = this.address ?? "";
+          if (this.route.backend !== this.backend) this.route = { connection: this.id, backend: this.backend };
         }
         if (state !== State.READY) this.readyAt = undefined;
         this.previousState = this.state;

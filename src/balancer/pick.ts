@@ -1,7 +1,10 @@
 import type { PickPolicy } from "../strategy.js";
+import type { Avoid } from "./pick-note.js";
 
 /** What a pick needs to know of a connection. */
 export interface Pickable {
+  /** The connection's id (see {@link Avoid}). */
+  readonly id: number;
   /** The backend it is connected to (its address). */
   readonly backend: string;
   /** How busy it is at `now`: the less, the better. */
@@ -15,11 +18,24 @@ const REDRAWS = 3;
 
 /**
  * Returns the index, in `ready`, of the connection to carry the next call;
- * `ready` is never empty. Connections whose backend is unavailable, or in
- * `avoid` (backends the call's earlier attempts went to), are passed over
- * while another suits; when none does, any will.
+ * `ready` is never empty. Connections suit less, in this order, when they
+ * are in `avoid` (the connections of the call's other attempts), when they
+ * are unavailable (taken out for failing), and when their backend is in
+ * `avoid`: the pick takes the best suited there is, so a retry goes to
+ * another backend if there is one, else to another connection of the same
+ * backend (behind an L4 balancer, likely another server), else anywhere.
  */
-export type Choose = (ready: readonly Pickable[], avoid?: ReadonlySet<string>) => number;
+export type Choose = (ready: readonly Pickable[], avoid?: Avoid) => number;
+
+/** How badly a connection suits (0: fully); see {@link Choose}. */
+function misfit(connection: Pickable, now: number | undefined, avoid: Avoid | undefined): number {
+  let misfit = connection.available(now) ? 0 : 2;
+  if (avoid) {
+    if (avoid.connections.has(connection.id)) misfit += 4;
+    if (avoid.backends.has(connection.backend)) misfit += 1;
+  }
+  return misfit;
+}
 
 /**
  * @internal
@@ -39,14 +55,21 @@ export function chooser(
       const first = next++ % n;
       if (n === 1) return first;
       // Pass over what does not suit, in turn; the turn moves on past it.
+      let best = first;
+      let bestMisfit = Number.POSITIVE_INFINITY;
       for (let i = 0; i < n; i++) {
         const index = (first + i) % n;
-        if (suits(ready[index]!, undefined, avoid)) {
+        const m = misfit(ready[index]!, undefined, avoid);
+        if (m === 0) {
           next += i;
           return index;
         }
+        if (m < bestMisfit) {
+          best = index;
+          bestMisfit = m;
+        }
       }
-      return first;
+      return best;
     };
   }
   return (ready, avoid) => {
@@ -61,25 +84,23 @@ export function chooser(
       b = draw(ready, n - 1, at, avoid, random, a);
       if (ready[b]!.backend !== ready[a]!.backend) break;
     }
-    const aSuits = suits(ready[a]!, at, avoid);
-    if (aSuits !== suits(ready[b]!, at, avoid)) return aSuits ? a : b;
+    const aMisfit = misfit(ready[a]!, at, avoid);
+    const bMisfit = misfit(ready[b]!, at, avoid);
+    if (aMisfit !== bMisfit) return aMisfit < bMisfit ? a : b;
     return ready[b]!.cost(at) < ready[a]!.cost(at) ? b : a;
   };
 }
 
-function suits(connection: Pickable, now: number | undefined, avoid: ReadonlySet<string> | undefined): boolean {
-  return connection.available(now) && !avoid?.has(connection.backend);
-}
-
 /**
- * A random index that suits (other than `except`, if ≥ 0; `range` is how many
- * there are to draw from): a few random draws, then a scan from the last draw.
+ * A random index that suits best (other than `except`, if ≥ 0; `range` is
+ * how many there are to draw from): a few random draws for one that fully
+ * suits, then a scan from the last draw for the best suited.
  */
 function draw(
   ready: readonly Pickable[],
   range: number,
   now: number,
-  avoid: ReadonlySet<string> | undefined,
+  avoid: Avoid | undefined,
   random: () => number,
   except: number,
 ): number {
@@ -87,12 +108,19 @@ function draw(
   let index = 0;
   for (let attempt = 0; attempt < REDRAWS; attempt++) {
     index = at(Math.floor(random() * range));
-    if (suits(ready[index]!, now, avoid)) return index;
+    if (misfit(ready[index]!, now, avoid) === 0) return index;
   }
   const n = ready.length;
-  for (let i = 1; i < n; i++) {
+  let best = index;
+  let bestMisfit = misfit(ready[index]!, now, avoid);
+  for (let i = 1; i < n && bestMisfit > 0; i++) {
     const candidate = (index + i) % n;
-    if (candidate !== except && suits(ready[candidate]!, now, avoid)) return candidate;
+    if (candidate === except) continue;
+    const m = misfit(ready[candidate]!, now, avoid);
+    if (m < bestMisfit) {
+      best = candidate;
+      bestMisfit = m;
+    }
   }
-  return index;
+  return best;
 }

@@ -1,6 +1,6 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
-import { avoidBackends } from "../balancer/pick-hint.js";
+import { type Avoid, attachNote } from "../balancer/pick-note.js";
 import type { CallTelemetry } from "../telemetry/call-telemetry.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
@@ -78,12 +78,7 @@ export class CallLifecycle {
    * ready (retries and hedges go elsewhere). With `alongside`, the attempts
    * already in flight go on (a hedge); else this one replaces them.
    */
-  open(
-    channel: CallChannel,
-    listener: CallListener,
-    avoid?: ReadonlySet<string>,
-    alongside = false,
-  ): CallStream | undefined {
+  open(channel: CallChannel, listener: CallListener, avoid?: Avoid, alongside = false): CallStream | undefined {
     try {
       let call = channel.createCall(this.path, this.deadline, null, null, 0);
       // Telemetry wraps the attempt: its span, its trace context in the metadata, its metrics.
@@ -96,7 +91,7 @@ export class CallLifecycle {
       }
       this.attempt = call;
       const metadata = outgoingMetadata(this.options.metadata, this.options.waitForReady);
-      if (avoid && avoid.size > 0) avoidBackends(metadata, avoid);
+      if (avoid) attachNote(metadata, avoid);
       call.start(metadata, listener);
       return call;
     } catch (error) {

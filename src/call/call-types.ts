@@ -1,10 +1,14 @@
 import type { experimental } from "@grpc/grpc-js";
 import type { CallOptions } from "nice-grpc-common";
+import type { Route } from "../balancer/pick-note.js";
 import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import type { SdkCallOptions } from "./call-options.js";
 
-/** @internal grpc-js's call, as the engine drives it. */
-export type CallStream = experimental.CallStream;
+/** @internal grpc-js's call, as the engine drives it, and where its pick sent it (see channel/replaying-call.ts). */
+export interface CallStream extends experimental.CallStream {
+  /** The connection the attempt was picked for; undefined before its pick. */
+  route(): Route | undefined;
+}
 
 /** @internal grpc-js's listener of a call's events; each call class of the engine is one. */
 export type CallListener = Parameters<CallStream["start"]>[1];

@@ -1,5 +1,6 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
+import { type Avoid, avoiding, type Route } from "../balancer/pick-note.js";
 import type { ResolvedHedging } from "../client-options.js";
 import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallPolicy } from "./call-policy.js";
@@ -48,8 +49,8 @@ class UnaryCall implements CallOwner {
   private live = 0;
   /** With hedging: every attempt so far (the backends of those in flight are avoided too). */
   private attempts: UnaryAttempt[] | undefined;
-  /** Backends earlier attempts went to; made on the first one that ended in vain. */
-  private tried: Set<string> | undefined;
+  /** Where earlier attempts went; made on the first one that ended in vain. */
+  private tried: Route[] | undefined;
   private hedging: ResolvedHedging | undefined;
   private hedgeTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -103,12 +104,15 @@ class UnaryCall implements CallOwner {
     if (this.hedging && this.started < this.hedging.maxAttempts) this.armHedge(this.hedging);
   }
 
-  /** Where the next attempt should not go: the backends tried, and those still answering. */
-  private avoid(): ReadonlySet<string> | undefined {
-    if (this.live === 0) return this.tried;
-    const avoid = new Set(this.tried);
-    for (const attempt of this.attempts ?? []) if (!attempt.done) avoid.add(attempt.call!.getPeer());
-    return avoid;
+  /** Where the next attempt should not go: the connections (and backends) tried, and those still answering. */
+  private avoid(): Avoid | undefined {
+    if (this.live === 0) return this.tried && avoiding(this.tried);
+    const routes = [...(this.tried ?? [])];
+    for (const attempt of this.attempts ?? []) {
+      const route = attempt.done ? undefined : attempt.call!.route();
+      if (route) routes.push(route);
+    }
+    return avoiding(routes);
   }
 
   private armHedge(hedging: ResolvedHedging): void {
@@ -139,8 +143,8 @@ class UnaryCall implements CallOwner {
       this.life.finish(outcome.error);
       return;
     }
-    this.tried ??= new Set();
-    this.tried.add(attempt.call!.getPeer());
+    const route = attempt.call!.route();
+    if (route) (this.tried ??= []).push(route);
     const error = new ClientError(this.method.path, status.code, status.details);
     if (this.live > 0) {
       // A hedge is still out: it may yet answer, unless this answer is final.

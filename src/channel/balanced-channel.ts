@@ -73,7 +73,7 @@ export class BalancedChannel implements ChannelInterface {
     return this.target;
   }
 
-  createCall(...args: CreateCallArgs): experimental.CallStream {
+  createCall(...args: CreateCallArgs): ReplayingCall {
     if (this.isClosed) throw new ClientClosedError(this.target);
     const call = new ReplayingCall(this, args);
     this.live.add(call);

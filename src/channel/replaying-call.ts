@@ -1,5 +1,5 @@
 import type { ChannelInterface, experimental, Metadata, status as Status, StatusObject } from "@grpc/grpc-js";
-import { avoidBackends, avoidedBy } from "../balancer/pick-hint.js";
+import { type Avoid, attachNote, noteOf, type PickNote, type Route } from "../balancer/pick-note.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon } from "./refused-stream.js";
 
@@ -29,7 +29,7 @@ export interface AttemptSource {
  * that refused the stream.
  */
 export interface ReplayListener {
-  onReplay?(metadata: Metadata, refusedBy: string): void;
+  onReplay?(metadata: Metadata, refusedBy: Route | undefined): void;
 }
 
 interface KeptMessage {
@@ -77,8 +77,10 @@ export class ReplayingCall implements CallStream {
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
-  /** Backends that refused this call (and those the caller asked to avoid). */
-  private refusedBy: Set<string> | undefined;
+  /** The current attempt's pick note: where it went. */
+  private note: PickNote | undefined;
+  /** What the next pick passes over: what the caller asked, and the connections that refused this call. */
+  private avoid: Avoid | undefined;
   /** During a replay: messages still to send, in order; the caller's new ones join the end. */
   private replayQueue: KeptMessage[] | undefined;
 
@@ -98,7 +100,13 @@ export class ReplayingCall implements CallStream {
     }
     this.metadata = metadata;
     this.listener = listener;
+    this.avoid = noteOf(metadata)?.avoid;
     this.startAttempt(metadata);
+  }
+
+  /** Where the current attempt's pick sent it; undefined before the pick (or off the SDK's balancer). */
+  route(): Route | undefined {
+    return this.note?.route;
   }
 
   // --- The attempt's listener ---------------------------------------------
@@ -129,6 +137,7 @@ export class ReplayingCall implements CallStream {
   // --- Attempts -------------------------------------------------------------
 
   private startAttempt(metadata: Metadata): void {
+    this.note = attachNote(metadata, this.avoid);
     const call = this.source.attempt(...this.args);
     this.call = call;
     if (this.credentials) call.setCredentials(this.credentials);
@@ -146,12 +155,10 @@ export class ReplayingCall implements CallStream {
     }
     this.replays++;
     this.source.replayed();
-    // Not to the backend that refused it while another is ready (it is closing that connection).
-    this.refusedBy ??= new Set(avoidedBy(this.metadata!));
-    const refusedBy = this.call!.getPeer();
-    this.refusedBy.add(refusedBy);
+    // Not to the connection that refused it (it is closing), nor its backend while another suits.
+    const refusedBy = this.note?.route;
+    if (refusedBy) this.avoid = withRoute(this.avoid, refusedBy);
     const metadata = this.metadata!.clone();
-    avoidBackends(metadata, this.refusedBy);
     (this.listener as ReplayListener).onReplay?.(metadata, refusedBy);
     this.startAttempt(metadata);
     const call = this.call!;
@@ -202,7 +209,8 @@ export class ReplayingCall implements CallStream {
     this.call?.cancelWithStatus(code, details);
   }
   getPeer(): string {
-    return this.call?.getPeer() ?? "";
+    // grpc-js says "unknown" until a response arrived; the pick knows sooner.
+    return this.note?.route?.backend || (this.call?.getPeer() ?? "");
   }
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
     const call = this.started("sendMessage");
@@ -240,4 +248,12 @@ export class ReplayingCall implements CallStream {
   getAuthContext(): ReturnType<CallStream["getAuthContext"]> {
     return this.call?.getAuthContext() ?? null;
   }
+}
+
+/** `avoid` and `route` too. */
+function withRoute(avoid: Avoid | undefined, route: Route): Avoid {
+  return {
+    connections: new Set(avoid?.connections).add(route.connection),
+    backends: new Set(avoid?.backends).add(route.backend),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Metadata as GrpcMetadata, StatusObject } from "@grpc/grpc-js";
 import type { Span } from "@opentelemetry/api";
+import type { Route } from "../balancer/pick-note.js";
 import type { CallListener, CallStream } from "../call/call-types.js";
 import type { ReplayListener } from "../channel/replaying-call.js";
 import type { CallTelemetry } from "./call-telemetry.js";
@@ -55,6 +56,9 @@ export class AttemptTelemetry implements CallStream, CallListener, ReplayListene
   getPeer(): string {
     return this.call.getPeer();
   }
+  route(): Route | undefined {
+    return this.call.route();
+  }
   startRead(): void {
     this.call.startRead();
   }
@@ -87,8 +91,8 @@ export class AttemptTelemetry implements CallStream, CallListener, ReplayListene
   }
 
   /** The channel sends the refused stream again: this attempt ended, a transparent retry starts. */
-  onReplay(metadata: GrpcMetadata, refusedBy: string): void {
-    this.end(UNAVAILABLE, REFUSED, refusedBy);
+  onReplay(metadata: GrpcMetadata, refusedBy: Route | undefined): void {
+    this.end(UNAVAILABLE, REFUSED, refusedBy?.backend ?? "");
     this.kind = "transparent_retry";
     // Nothing was received (else no replay); what was sent so far is sent again.
     this.begin(metadata);

@@ -1,8 +1,8 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { avoidedBy } from "../../src/balancer/pick-hint.js";
+import { avoiding } from "../../src/balancer/pick-note.js";
 import { CallLifecycle } from "../../src/call/call-lifecycle.js";
-import { FakeChannel } from "./fake-call.js";
+import { avoidedBackends, FakeChannel } from "./fake-call.js";
 
 // The one lifecycle every call kind uses, alone.
 
@@ -25,15 +25,15 @@ describe("the call lifecycle", () => {
     expect(ended).toEqual([undefined]);
   });
 
-  test("open(): the attempt gets the deadline and metadata; an empty avoid set marks nothing; a closed channel ends the call", () => {
+  test("open(): the attempt gets the deadline and metadata; no avoid marks nothing; a closed channel ends the call", () => {
     const channel = new FakeChannel();
     const { life } = lifecycle({ deadline: 1_000, metadata: undefined, waitForReady: true });
-    life.open(channel, listener, new Set());
+    life.open(channel, listener, undefined);
     expect(channel.last.deadline).toBe(life.deadline);
-    expect(avoidedBy(channel.last.metadata!)).toBeUndefined();
+    expect(avoidedBackends(channel.last.metadata!)).toBeUndefined();
     expect(channel.last.metadata!.getOptions().waitForReady).toBe(true);
-    life.open(channel, listener, new Set(["10.0.0.1:1"]));
-    expect([...avoidedBy(channel.last.metadata!)!]).toEqual(["10.0.0.1:1"]);
+    life.open(channel, listener, avoiding([{ connection: 7, backend: "10.0.0.1:1" }]));
+    expect(avoidedBackends(channel.last.metadata!)!).toEqual(["10.0.0.1:1"]);
     const closed = new FakeChannel();
     closed.closed = true;
     closed.createCall = () => {

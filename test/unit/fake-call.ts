@@ -1,4 +1,5 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
+import { noteOf } from "../../src/balancer/pick-note.js";
 import { CallPolicy } from "../../src/call/call-policy.js";
 import { statusAfterClose } from "../../src/channel/refused-stream.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
@@ -29,6 +30,9 @@ export class FakeCall {
   start(metadata: Metadata, listener: Listener): void {
     this.metadata = metadata;
     this.listener = listener;
+    // As the balancer's picker does: the attempt's note learns where it went.
+    const note = noteOf(metadata);
+    if (note) note.route = { connection: connectionOf(this.peer), backend: this.peer };
   }
   sendMessageWithContext(context: { callback?: () => void }, message: Buffer): void {
     this.sent.push(message);
@@ -86,6 +90,20 @@ export class FakeCall {
   refuse(): void {
     this.end(status.UNAVAILABLE, "Stream refused by server");
   }
+}
+
+/** One fake connection per backend: its id. */
+const connectionIds = new Map<string, number>();
+export function connectionOf(backend: string): number {
+  let id = connectionIds.get(backend);
+  if (id === undefined) connectionIds.set(backend, (id = connectionIds.size + 1));
+  return id;
+}
+
+/** The backends an attempt's pick was asked to pass over, if any. */
+export function avoidedBackends(metadata: Metadata): string[] | undefined {
+  const avoid = noteOf(metadata)?.avoid;
+  return avoid && [...avoid.backends];
 }
 
 /**

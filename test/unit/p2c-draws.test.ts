@@ -3,7 +3,13 @@ import { chooser, type Pickable } from "../../src/balancer/pick.js";
 
 // How p2c draws its second connection, with the random numbers scripted.
 
-const connection = (backend: string, cost: number): Pickable => ({ backend, cost: () => cost, available: () => true });
+let ids = 0;
+const connection = (backend: string, cost: number): Pickable => ({
+  id: ++ids,
+  backend,
+  cost: () => cost,
+  available: () => true,
+});
 const script = (...values: number[]) => {
   let i = 0;
   return () => {

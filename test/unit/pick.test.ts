@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { chooser, type Pickable } from "../../src/balancer/pick.js";
+import type { Avoid } from "../../src/balancer/pick-note.js";
 
 /** A seeded random (mulberry32): the same picks on every run. */
 function seeded(seed: number): () => number {
@@ -12,11 +13,16 @@ function seeded(seed: number): () => number {
   };
 }
 
+let ids = 0;
 const connection = (backend: string, cost: number, available = true): Pickable => ({
+  id: ++ids,
   backend,
   cost: () => cost,
   available: () => available,
 });
+
+/** Avoid these backends (no connection in particular). */
+const avoidBackends = (...backends: string[]): Avoid => ({ connections: new Set(), backends: new Set(backends) });
 
 function counts(picks: number, choose: (ready: readonly Pickable[]) => number, ready: readonly Pickable[]): number[] {
   const tally = ready.map(() => 0);
@@ -119,16 +125,47 @@ describe("failure-aware and retry-elsewhere picks", () => {
   test.each(policies)("%s: backends in `avoid` are passed over while another suits, used when none does", (policy) => {
     const ready = [connection("a", 1), connection("b", 1), connection("c", 1)];
     const choose = chooser(policy, seeded(5), () => 0);
-    const avoidAB = new Set(["a", "b"]);
+    const avoidAB = avoidBackends("a", "b");
     for (let i = 0; i < 300; i++) expect(ready[choose(ready, avoidAB)]!.backend).toBe("c");
-    const avoidAll = new Set(["a", "b", "c"]);
+    const avoidAll = avoidBackends("a", "b", "c");
     for (let i = 0; i < 30; i++) expect(["a", "b", "c"]).toContain(ready[choose(ready, avoidAll)]!.backend);
   });
 
   test("p2c: an avoided or unavailable connection loses to a suitable one even when it is cheaper", () => {
     const ready = [connection("a", 100), connection("b", 0)];
     const choose = chooser("p2c", seeded(9), () => 0);
-    const avoid = new Set(["b"]);
+    const avoid = avoidBackends("b");
     for (let i = 0; i < 100; i++) expect(choose(ready, avoid)).toBe(0);
   });
+
+  test.each(policies)(
+    "%s: behind one address (an L4 balancer), a retry passes over the connection it tried, not the backend",
+    (policy) => {
+      const ready = [connection("lb", 1), connection("lb", 1), connection("lb", 1)];
+      const choose = chooser(policy, seeded(13), () => 0);
+      const tried: Avoid = { connections: new Set([ready[1]!.id]), backends: new Set(["lb"]) };
+      for (let i = 0; i < 300; i++) expect(choose(ready, tried)).not.toBe(1);
+    },
+  );
+
+  test.each(policies)(
+    "%s: what suits less, in order: another backend, then another connection of the same backend, then an unavailable one, then the avoided connection",
+    (policy) => {
+      const choose = chooser(policy, seeded(17), () => 0);
+      const [tried, sibling, other, out] = [
+        connection("a", 1),
+        connection("a", 1),
+        connection("b", 1),
+        connection("c", 1, false),
+      ];
+      const avoid: Avoid = { connections: new Set([tried!.id]), backends: new Set(["a"]) };
+      const pickOf = (ready: Pickable[]) => ready[choose(ready, avoid)];
+      for (let i = 0; i < 100; i++) {
+        expect(pickOf([tried!, sibling!, other!, out!])).toBe(other);
+        expect(pickOf([tried!, sibling!, out!])).toBe(sibling);
+        expect(pickOf([tried!, out!])).toBe(out);
+        expect(pickOf([tried!])).toBe(tried);
+      }
+    },
+  );
 });

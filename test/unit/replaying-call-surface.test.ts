@@ -1,9 +1,9 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
-import { avoidedBy } from "../../src/balancer/pick-hint.js";
+import { attachNote, avoiding } from "../../src/balancer/pick-note.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
-import { FakeChannel, nextTurn } from "./fake-call.js";
+import { avoidedBackends, FakeChannel, nextTurn } from "./fake-call.js";
 
 // ReplayingCall's grpc-js call surface and its edges, over fake attempts.
 
@@ -102,16 +102,16 @@ describe("ReplayingCall's call surface", () => {
   test("a replay passes over the backend that refused it, and keeps those the caller avoided", async () => {
     const { channel, call, listener } = setup();
     const metadata = new Metadata();
-    metadata.setOptions({ balancedGrpcAvoid: new Set(["10.0.0.9:1"]) } as never);
+    attachNote(metadata, avoiding([{ connection: 99, backend: "10.0.0.9:1" }]));
     call.start(metadata, listener);
     call.sendMessageWithContext({}, Buffer.from("x"));
     call.halfClose();
     channel.last.refuse();
     await nextTurn();
-    expect([...avoidedBy(channel.last.metadata!)!].sort()).toEqual(["10.0.0.1:1", "10.0.0.9:1"]);
+    expect(avoidedBackends(channel.last.metadata!)!.sort()).toEqual(["10.0.0.1:1", "10.0.0.9:1"]);
     channel.last.refuse();
     await nextTurn();
-    expect([...avoidedBy(channel.last.metadata!)!].sort()).toEqual(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.9:1"]);
+    expect(avoidedBackends(channel.last.metadata!)!.sort()).toEqual(["10.0.0.1:1", "10.0.0.2:1", "10.0.0.9:1"]);
   });
 
   test("a write with no callback goes straight through; flags are kept for a replay", async () => {

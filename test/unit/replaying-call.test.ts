@@ -1,5 +1,6 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
+import type { Route } from "../../src/balancer/pick-note.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
 import { FakeChannel, nextTurn } from "./fake-call.js";
@@ -165,14 +166,14 @@ describe("close", () => {
 test("a listener with onReplay hears of each replay before it starts, with the replay's metadata and the refusing backend", async () => {
   const pool = new FakeChannel();
   const call = new ReplayingCall(pool as never, ["/helloworld.Greeter/SayHello", Infinity, null, null, 0]);
-  const replays: { metadata: Metadata; refusedBy: string; callsBefore: number }[] = [];
+  const replays: { metadata: Metadata; refusedBy: Route | undefined; callsBefore: number }[] = [];
   const metadata = new Metadata();
   metadata.set("traceparent", "first");
   call.start(metadata, {
     onReceiveMetadata: () => {},
     onReceiveMessage: () => {},
     onReceiveStatus: () => {},
-    onReplay: (replay: Metadata, refusedBy: string) => {
+    onReplay: (replay: Metadata, refusedBy: Route | undefined) => {
       replays.push({ metadata: replay, refusedBy, callsBefore: pool.calls.length });
       replay.set("traceparent", "replay"); // telemetry: the new attempt's own trace context
     },
@@ -185,7 +186,7 @@ test("a listener with onReplay hears of each replay before it starts, with the r
   await nextTurn();
   expect(replays).toHaveLength(1);
   expect(replays[0]!.callsBefore).toBe(1); // told before the replay started
-  expect(replays[0]!.refusedBy).toBe(first.getPeer());
+  expect(replays[0]!.refusedBy?.backend).toBe(first.getPeer());
   expect(pool.calls).toHaveLength(2);
   expect(pool.last.metadata?.get("traceparent")).toEqual(["replay"]);
 });
