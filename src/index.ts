@@ -22,8 +22,8 @@ export type {
   SdkCallOptions,
   WaitForReadyOptions,
 } from "./call/call-options.js";
-export type { BalancedChannel, ChannelPool, CloseOptions } from "./channel/balanced-channel.js";
-export { createBalancedChannel, createChannel } from "./channel/create-balanced-channel.js";
+export type { BalancedChannel, CloseOptions } from "./channel/balanced-channel.js";
+export { createBalancedChannel } from "./channel/create-balanced-channel.js";
 export type { ClientControls, SdkClient } from "./client.js";
 // Clients
 export { createServiceClient } from "./client.js";

@@ -174,9 +174,3 @@ export class BalancedChannel implements ChannelInterface {
     return this.board.stats();
   }
 }
-
-/**
- * @deprecated The former name of {@link BalancedChannel} (it is one grpc-js
- * channel, not a pool of channels); kept because earlier READMEs named it.
- */
-export type ChannelPool = BalancedChannel;

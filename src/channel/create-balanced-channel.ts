@@ -29,12 +29,6 @@ export function createBalancedChannel(
 }
 
 /**
- * @deprecated The former name of {@link createBalancedChannel} (nice-grpc's
- * `createChannel` takes other arguments); kept because earlier READMEs named it.
- */
-export const createChannel = createBalancedChannel;
-
-/**
  * @internal
  * A channel for settings already checked. Settings go down one way: the
  * strategy as the policy's config (in the service config, as grpc-js wants
