@@ -23,9 +23,6 @@ export const PICK_POLICIES = ["p2c", "roundRobin"] as const satisfies readonly P
 /** @internal Every strategy kind: the one list that validation, resolution and the balancer's config use. */
 export const STRATEGY_KINDS = ["pickFirst", "roundRobin", "pool"] as const satisfies readonly StrategyName[];
 
-/** @internal */
-export type StrategyKind = StrategyName;
-
 /** One connection; on loss, re-resolve and connect to the next address. */
 export interface PickFirstStrategy {
   readonly kind: "pickFirst";
@@ -200,5 +197,5 @@ export function isAdaptive(strategy: Strategy): strategy is AdaptivePoolStrategy
 /** @internal True for a value made by {@link pickFirst}, {@link roundRobin} or {@link pool}. */
 export function isStrategy(value: unknown): value is Strategy {
   if (typeof value !== "object" || value === null) return false;
-  return STRATEGY_KINDS.includes((value as { kind?: unknown }).kind as StrategyKind);
+  return STRATEGY_KINDS.includes((value as { kind?: unknown }).kind as StrategyName);
 }

@@ -104,7 +104,7 @@ class BalancedPicker implements experimental.Picker {
  * when one is replaced: the replacement connects while the old one serves,
  * takes over once ready, and the old one closes when its calls are done.
  */
-export class Balancer implements experimental.LoadBalancer, ConnectionSource {
+class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private serving: Connection[] = [];
   private readonly draining = new Set<Connection>();
   private replacing: { old: Connection; next: Connection } | undefined;

@@ -17,7 +17,7 @@ export interface StreamLimit {
 }
 
 /** Reads one server's advertised limit; undefined when it could not be read. */
-export type Probe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
+type Probe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
 
 const ASSUMED: StreamLimit = { value: ASSUMED_STREAM_LIMIT, source: "assumed" };
 
