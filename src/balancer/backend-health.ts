@@ -1,4 +1,5 @@
 import { status as Status } from "@grpc/grpc-js";
+import { isRefusedStream } from "../grpc-js-errors.js";
 
 /** @internal Failure accrual settings, resolved (see the client option `failureAccrual`). */
 export interface FailureAccrualSettings {
@@ -24,15 +25,15 @@ const SERVER_FAILURES = new Set<number>([
   Status.DATA_LOSS,
 ]);
 
-/** grpc-js's details for a stream refused unprocessed (a connection closing): no fault of the backend. */
-const REFUSED_DETAILS = "Stream refused by server";
-
 /** How much of the failure score each outcome replaces: the score follows about the last 5 calls. */
 const SCORE_WEIGHT = 0.2;
 
-/** @internal Whether a call's status counts as the backend's failure. */
+/**
+ * @internal Whether a call's status counts as the backend's failure. A stream
+ * refused unprocessed (a connection closing) is no fault of the backend.
+ */
 export function isBackendFailure(code: number, details: string | undefined): boolean {
-  return SERVER_FAILURES.has(code) && details !== REFUSED_DETAILS;
+  return SERVER_FAILURES.has(code) && !isRefusedStream(code, details);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
 import { ClientClosedError } from "../errors.js";
+import { isNoConnection } from "../grpc-js-errors.js";
 import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import { statusAfterClose } from "./refused-stream.js";
 import { ReplayingCall } from "./replaying-call.js";
@@ -38,9 +39,7 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/** grpc-js's words when no connection could be made. */
-const NO_CONNECTION = "No connection established";
-/** The most common cause of that, named: grpc-js only says "Failed to connect". */
+/** The most common cause of no connection, named: grpc-js only says "Failed to connect". */
 const PLAINTEXT_HINT = "(the client does not use TLS: if the server does, pass credentials: credentials.createSsl(…))";
 
 export class BalancedChannel implements ChannelInterface {
@@ -83,7 +82,7 @@ export class BalancedChannel implements ChannelInterface {
   /** @internal */
   explain(status: StatusObject, responded: boolean): StatusObject {
     const after = statusAfterClose(status, responded, this.isClosed);
-    if (this.secure || responded || after.code !== Status.UNAVAILABLE || !after.details.includes(NO_CONNECTION)) {
+    if (this.secure || responded || !isNoConnection(after.code, after.details)) {
       return after;
     }
     return { ...after, details: `${after.details} ${PLAINTEXT_HINT}` };
