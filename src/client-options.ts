@@ -39,7 +39,7 @@ import {
 } from "./strategy.js";
 import { validateTarget } from "./target.js";
 
-/** Options of `createChannel`, shared by every client factory. */
+/** The channel's options: the third argument of `createBalancedChannel`, and part of every client's options. */
 export interface ChannelSettings {
   /**
    * Transport security: grpc-js `ChannelCredentials`, e.g.
@@ -406,7 +406,7 @@ export function resolveClientOptions(options: unknown): ResolvedClientSettings {
   }
 }
 
-/** @internal Checks the channel part of the options; `createChannel` and every client use it. */
+/** @internal Checks the channel part of the options; `createBalancedChannel` and every client use it. */
 export function resolveChannelSettings(
   target: unknown,
   strategy: Strategy,

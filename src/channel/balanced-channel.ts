@@ -17,16 +17,6 @@ import { ReplayingCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 
-/**
- * A client's channel: one grpc-js channel whose load-balancing policy is the
- * client's strategy (`pool(n)`: n connections per resolved address), behind
- * grpc-js's `Channel` interface, so it also plugs into nice-grpc's
- * `createClient` and into a grpc-js client as `channelOverride`.
- *
- * Its calls send refused streams again (see the README's "Zero-loss
- * rotation"), and calls that `close()` ends before they were sent end with
- * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
- */
 /** Options of {@link BalancedChannel.close}. */
 export interface CloseOptions {
   /**
@@ -42,6 +32,16 @@ export interface CloseOptions {
 /** The most common cause of no connection, named: grpc-js only says "Failed to connect". */
 const PLAINTEXT_HINT = "(the client does not use TLS: if the server does, pass credentials: credentials.createSsl(…))";
 
+/**
+ * A client's channel: one grpc-js channel whose load-balancing policy is the
+ * client's strategy (`pool(n)`: n connections per resolved address), behind
+ * grpc-js's `Channel` interface, so it also plugs into nice-grpc's
+ * `createClient` and into a grpc-js client as `channelOverride`.
+ *
+ * Its calls send refused streams again (see the README's "Zero-loss
+ * rotation"), and calls that `close()` ends before they were sent end with
+ * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
+ */
 export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
