@@ -2,7 +2,7 @@ import { status as Status } from "@grpc/grpc-js";
 import { isRefusedStream } from "../grpc-js-errors.js";
 
 /** @internal Failure accrual settings, resolved (see the client option `failureAccrual`). */
-export interface FailureAccrualSettings {
+export interface ResolvedFailureAccrual {
   /** Failures in a row that take a backend out. */
   consecutiveFailures: number;
   /** How long the first time, ms; it doubles each time in a row, up to {@link maxEjectionMs}. */
@@ -63,7 +63,7 @@ export class BackendHealth {
   private probeAt: number | undefined;
 
   constructor(
-    private readonly settings: FailureAccrualSettings | false,
+    private readonly settings: ResolvedFailureAccrual | false,
     private readonly random: () => number = Math.random,
     /** Told of each ejection (the pool's telemetry counts them). */
     private readonly onEject?: () => void,
@@ -118,7 +118,7 @@ export class BackendHealth {
   }
 
   private eject(now: number): void {
-    const { baseEjectionMs, maxEjectionMs } = this.settings as FailureAccrualSettings;
+    const { baseEjectionMs, maxEjectionMs } = this.settings as ResolvedFailureAccrual;
     const time = Math.min(maxEjectionMs, baseEjectionMs * 2 ** this.ejections);
     this.ejections++;
     // ±10% so backends that failed together do not come back together.

@@ -1,6 +1,6 @@
 import type { experimental } from "@grpc/grpc-js";
 import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyName } from "../strategy.js";
-import type { FailureAccrualSettings } from "./backend-health.js";
+import type { ResolvedFailureAccrual } from "./backend-health.js";
 
 /** The name of the SDK's load-balancing policy in a grpc-js service config. */
 export const BALANCER_NAME = "balanced_grpc";
@@ -22,7 +22,7 @@ export interface BalancerSettings {
   /** Client-side max connection age, ms, or undefined to keep connections. */
   maxConnectionAgeMs: number | undefined;
   /** Taking failing backends out for a while, or false. */
-  failureAccrual: FailureAccrualSettings | false;
+  failureAccrual: ResolvedFailureAccrual | false;
 }
 
 /**
@@ -77,7 +77,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       streamsPerConnection: streamsPerConnection as number | undefined,
       probeStreamLimit,
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
-      failureAccrual: (failureAccrual ?? false) as FailureAccrualSettings | false,
+      failureAccrual: (failureAccrual ?? false) as ResolvedFailureAccrual | false,
     });
   }
 }
