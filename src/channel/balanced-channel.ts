@@ -63,16 +63,22 @@ export class BalancedChannel implements ChannelInterface {
     this.telemetry = telemetry;
   }
 
-  /** True once {@link close} was called. */
+  /** True once {@link BalancedChannel.close} was called. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** The target the channel was made for, as given. */
   getTarget(): string {
     return this.target;
   }
 
-  createCall(...args: CreateCallArgs): experimental.CallStream {
+  /**
+   * Starts a call: grpc-js's `Channel` method, through which nice-grpc and
+   * grpc-js clients make theirs. Throws {@link ClientClosedError} once the
+   * channel is closed.
+   */
+  createCall(...args: Parameters<ChannelInterface["createCall"]>): experimental.CallStream {
     if (this.isClosed) throw new ClientClosedError(this.target);
     const call = new ReplayingCall(this, args);
     this.live.add(call);
@@ -160,6 +166,7 @@ export class BalancedChannel implements ChannelInterface {
     this.channel.watchConnectivityState(currentState, deadline, callback);
   }
 
+  /** The channelz reference of the grpc-js channel underneath. */
   getChannelzRef(): ReturnType<ChannelInterface["getChannelzRef"]> {
     return this.channel.getChannelzRef();
   }
