@@ -1,6 +1,7 @@
 import { ChannelCredentials, type ChannelOptions, credentials as grpcCredentials } from "@grpc/grpc-js";
-import type { CallOptions, ClientMiddleware, CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
-import type { Status } from "nice-grpc-common";
+import type { CompatServiceDefinition, NormalizedServiceDefinition } from "nice-grpc";
+// The same types nice-grpc re-exports, named where the entry exports them from.
+import type { CallOptions, ClientMiddleware, Status } from "nice-grpc-common";
 import type { BalancerSettings } from "./balancer/balancer-config.js";
 import type { HedgingOptions, RetryOptions, SdkCallOptions } from "./call/call-options.js";
 import {
@@ -39,7 +40,7 @@ import {
 } from "./strategy.js";
 import { validateTarget } from "./target.js";
 
-/** Options of `createChannel`, shared by every client factory. */
+/** The channel's options: the third argument of `createBalancedChannel`, and part of every client's options. */
 export interface ChannelSettings {
   /**
    * Transport security: grpc-js `ChannelCredentials`, e.g.
@@ -51,7 +52,7 @@ export interface ChannelSettings {
    * grpc-js channel options, merged over the SDK's defaults. A
    * `grpc.service_config` may set method configs but no load-balancing
    * policy: the strategy is the policy.
-   * @default {}
+   * @default `{}`
    */
   channelOptions?: ChannelOptions;
   /**
@@ -272,7 +273,7 @@ export type ClientOptions<Service extends CompatServiceDefinition = CompatServic
      * Call options for every call (`"*"`) or per method, e.g.
      * `{ "*": { deadline: 2_000 }, sayHello: { retryMaxAttempts: 5 } }`.
      * A call's own options win over these.
-     * @default {}
+     * @default `{}`
      */
     defaultCallOptions?: SdkDefaultCallOptions<Service>;
     /**
@@ -280,7 +281,7 @@ export type ClientOptions<Service extends CompatServiceDefinition = CompatServic
      * (then no call retries, whatever its options). Methods marked
      * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` retry by default;
      * others only with `retry: true` on the call.
-     * @default { retryBaseDelayMs: 50, retryMaxDelayMs: 2000, retryMaxAttempts: 3 }
+     * @default `{ retryBaseDelayMs: 50, retryMaxDelayMs: 2000, retryMaxAttempts: 3 }`
      */
     retry?: RetrySettings | false;
     /**
@@ -290,7 +291,7 @@ export type ClientOptions<Service extends CompatServiceDefinition = CompatServic
      * servers then see about the calls plus the budget, not every call 4
      * times. A retry the budget refuses fails with its attempt's error.
      * Refused-stream replays (never processed) are not retries and do not count.
-     * @default { ratio: 0.2, minPerSecond: 10 }
+     * @default `{ ratio: 0.2, minPerSecond: 10 }`
      */
     retryBudget?: RetryBudgetSettings | false;
     /**
@@ -406,7 +407,7 @@ export function resolveClientOptions(options: unknown): ResolvedClientSettings {
   }
 }
 
-/** @internal Checks the channel part of the options; `createChannel` and every client use it. */
+/** @internal Checks the channel part of the options; `createBalancedChannel` and every client use it. */
 export function resolveChannelSettings(
   target: unknown,
   strategy: Strategy,

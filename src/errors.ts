@@ -19,6 +19,7 @@ const MAX_OPTION_CHARS = 60;
  * logging the error (`console.error`, `util.inspect`) does not print it either.
  */
 export class InvalidOptionError extends TypeError {
+  /** Always `"InvalidOptionError"`. */
   override readonly name = "InvalidOptionError";
   /** The value that was rejected (not enumerable: see above). */
   declare readonly value: unknown;
@@ -45,7 +46,9 @@ export class InvalidOptionError extends TypeError {
  * CANCELLED ClientErrors, and a closed client must fail at once.
  */
 export class ClientClosedError extends Error {
+  /** Always `"ClientClosedError"`. */
   override readonly name = "ClientClosedError";
+  /** CANCELLED, as for calls that `close()` ends before they were sent. */
   readonly code = Status.CANCELLED;
 
   constructor(target: string) {

@@ -1,4 +1,12 @@
-// The public API of balanced-grpc.
+/**
+ * Typed gRPC clients for Node.js that choose how they spread calls over
+ * servers: `pickFirst()`, `roundRobin()`, or a pool of connections per
+ * address (`pool()`), made by `createServiceClient`; and `startServer` for
+ * nice-grpc services. The public API of balanced-grpc, on record in
+ * etc/balanced-grpc.api.md.
+ *
+ * @packageDocumentation
+ */
 
 export type { ChannelCredentials, ChannelOptions } from "@grpc/grpc-js";
 // What the options and errors above are made of, so a project needs no
@@ -16,22 +24,27 @@ export type {
 } from "nice-grpc-common";
 export { ClientError, Metadata, ServerError, Status } from "nice-grpc-common";
 export type { ConnectionStats } from "./balancer/connection.js";
+export type { StreamLimitSource } from "./balancer/stream-limit.js";
 export type {
   DeadlineOptions,
+  HedgeOptions,
+  HedgingOptions,
   RetryOptions,
   SdkCallOptions,
   WaitForReadyOptions,
 } from "./call/call-options.js";
-export type { BalancedChannel, ChannelPool, CloseOptions } from "./channel/balanced-channel.js";
-export { createBalancedChannel, createChannel } from "./channel/create-balanced-channel.js";
+export type { BalancedChannel, CloseOptions } from "./channel/balanced-channel.js";
+export { createBalancedChannel } from "./channel/create-balanced-channel.js";
 export type { ClientControls, SdkClient } from "./client.js";
 // Clients
 export { createServiceClient } from "./client.js";
 export type {
   ChannelSettings,
   ClientOptions,
+  FailureAccrualSettings,
   KeepaliveSettings,
   OutlierDetectionSettings,
+  RetryBudgetSettings,
   RetrySettings,
   SdkDefaultCallOptions,
   StrategyOptions,
@@ -41,6 +54,8 @@ export type { RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions
 // Servers
 export { service, startServer } from "./server.js";
 export type {
+  AdaptivePoolOptions,
+  AdaptivePoolStrategy,
   PickFirstStrategy,
   PickPolicy,
   PoolOptions,

@@ -69,7 +69,7 @@ export interface ServerOptions {
   telemetry?: boolean;
   /**
    * Extra grpc-js server options, applied over the ones above.
-   * @default {}
+   * @default `{}`
    */
   channelOptions?: ChannelOptions;
 }

@@ -4,14 +4,17 @@
  * function for each of its methods. nice-grpc itself would fail at `listen()`
  * with a TypeError (`implementation[methodName].bind`), after binding nothing.
  *
- * Internal to the library (not exported from its entry).
+ * `service` and `ServiceRegistration` are public (re-exported by server.ts);
+ * the checks are internal to the library.
  */
 import type { CompatServiceDefinition, ServiceImplementation } from "nice-grpc";
 import { InvalidOptionError } from "./errors.js";
 
 /** A service to serve: a nice-grpc definition and its implementation. */
 export interface ServiceRegistration<Service extends CompatServiceDefinition = CompatServiceDefinition> {
+  /** The service's definition: a ts-proto `…Definition` (outputServices=nice-grpc) or a grpc-js service. */
   definition: Service;
+  /** A function for each method of the service. */
   implementation: ServiceImplementation<Service>;
 }
 

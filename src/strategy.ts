@@ -23,21 +23,21 @@ export const PICK_POLICIES = ["p2c", "roundRobin"] as const satisfies readonly P
 /** @internal Every strategy kind: the one list that validation, resolution and the balancer's config use. */
 export const STRATEGY_KINDS = ["pickFirst", "roundRobin", "pool"] as const satisfies readonly StrategyName[];
 
-/** @internal */
-export type StrategyKind = StrategyName;
-
 /** One connection; on loss, re-resolve and connect to the next address. */
 export interface PickFirstStrategy {
+  /** The strategy's name, as the `strategy` option also takes it. */
   readonly kind: "pickFirst";
 }
 
 /** One connection per resolved address; calls spread over them in turn. */
 export interface RoundRobinStrategy {
+  /** The strategy's name, as the `strategy` option also takes it. */
   readonly kind: "roundRobin";
 }
 
 /** `size` separate TCP connections per resolved address; each call picks one of all of them. */
 export interface PoolStrategy {
+  /** The strategy's name, as the `strategy` option also takes it. */
   readonly kind: "pool";
   /** Connections per resolved address. */
   readonly size: number;
@@ -49,25 +49,32 @@ export interface PoolStrategy {
 
 /**
  * From `min` to `max` TCP connections per resolved address, as many as the
- * calls in flight need: see {@link pool}.
+ * calls in flight need: made by `pool()` or `pool({ min, max, ... })`.
  */
 export interface AdaptivePoolStrategy {
+  /** The strategy's name, as the `strategy` option also takes it. */
   readonly kind: "pool";
   /** No fixed size: the pool sizes itself. */
   readonly size?: undefined;
+  /** Fewest connections per resolved address. */
   readonly min: number;
+  /** Most connections per resolved address. */
   readonly max: number;
+  /** How long an address's calls must fit in one connection fewer before one closes, ms. */
   readonly idleMs: number;
+  /** How each call picks a connection. */
   readonly pick: PickPolicy;
+  /** Streams each connection may carry, when given; else what the server advertises. */
   readonly streamsPerConnection?: number;
 }
 
+/** How a client spreads its calls over servers: what `pickFirst()`, `roundRobin()` and `pool(…)` make. */
 export type Strategy = PickFirstStrategy | RoundRobinStrategy | PoolStrategy | AdaptivePoolStrategy;
 
 /** The names accepted by the `strategy` option in place of a strategy value. */
 export type StrategyName = Strategy["kind"];
 
-/** Options of {@link pool}. */
+/** Options of every pool: `pool(size, { pick, streamsPerConnection })`; an adaptive pool takes more. */
 export interface PoolOptions {
   /**
    * How each call picks a connection of the pool.
@@ -84,7 +91,7 @@ export interface PoolOptions {
   streamsPerConnection?: number;
 }
 
-/** Options of an adaptive {@link pool}: `pool({ min, max, ... })`. */
+/** Options of an adaptive pool: `pool({ min, max, ... })`. */
 export interface AdaptivePoolOptions extends PoolOptions {
   /**
    * Fewest connections per resolved address, kept however idle the client is.
@@ -142,7 +149,7 @@ export function pool(options?: AdaptivePoolOptions): AdaptivePoolStrategy;
  * connection may land on a different backend, so the load spreads over the
  * backends too.
  *
- * @param size connections per resolved address, an integer from 1 to 1024.
+ * @param size - connections per resolved address, an integer from 1 to 1024.
  */
 export function pool(size: number, options?: PoolOptions): PoolStrategy;
 export function pool(
@@ -200,5 +207,5 @@ export function isAdaptive(strategy: Strategy): strategy is AdaptivePoolStrategy
 /** @internal True for a value made by {@link pickFirst}, {@link roundRobin} or {@link pool}. */
 export function isStrategy(value: unknown): value is Strategy {
   if (typeof value !== "object" || value === null) return false;
-  return STRATEGY_KINDS.includes((value as { kind?: unknown }).kind as StrategyKind);
+  return STRATEGY_KINDS.includes((value as { kind?: unknown }).kind as StrategyName);
 }

@@ -1,7 +1,8 @@
 import { status as Status } from "@grpc/grpc-js";
+import { isRefusedStream } from "../grpc-js-errors.js";
 
 /** @internal Failure accrual settings, resolved (see the client option `failureAccrual`). */
-export interface FailureAccrualSettings {
+export interface ResolvedFailureAccrual {
   /** Failures in a row that take a backend out. */
   consecutiveFailures: number;
   /** How long the first time, ms; it doubles each time in a row, up to {@link maxEjectionMs}. */
@@ -24,15 +25,15 @@ const SERVER_FAILURES = new Set<number>([
   Status.DATA_LOSS,
 ]);
 
-/** grpc-js's details for a stream refused unprocessed (a connection closing): no fault of the backend. */
-const REFUSED_DETAILS = "Stream refused by server";
-
 /** How much of the failure score each outcome replaces: the score follows about the last 5 calls. */
 const SCORE_WEIGHT = 0.2;
 
-/** @internal Whether a call's status counts as the backend's failure. */
+/**
+ * @internal Whether a call's status counts as the backend's failure. A stream
+ * refused unprocessed (a connection closing) is no fault of the backend.
+ */
 export function isBackendFailure(code: number, details: string | undefined): boolean {
-  return SERVER_FAILURES.has(code) && details !== REFUSED_DETAILS;
+  return SERVER_FAILURES.has(code) && !isRefusedStream(code, details);
 }
 
 /**
@@ -62,7 +63,7 @@ export class BackendHealth {
   private probeAt: number | undefined;
 
   constructor(
-    private readonly settings: FailureAccrualSettings | false,
+    private readonly settings: ResolvedFailureAccrual | false,
     private readonly random: () => number = Math.random,
     /** Told of each ejection (the pool's telemetry counts them). */
     private readonly onEject?: () => void,
@@ -117,7 +118,7 @@ export class BackendHealth {
   }
 
   private eject(now: number): void {
-    const { baseEjectionMs, maxEjectionMs } = this.settings as FailureAccrualSettings;
+    const { baseEjectionMs, maxEjectionMs } = this.settings as ResolvedFailureAccrual;
     const time = Math.min(maxEjectionMs, baseEjectionMs * 2 ** this.ejections);
     this.ejections++;
     // ±10% so backends that failed together do not come back together.

@@ -1,13 +1,13 @@
 import type { experimental } from "@grpc/grpc-js";
-import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyKind } from "../strategy.js";
-import type { FailureAccrualSettings } from "./backend-health.js";
+import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyName } from "../strategy.js";
+import type { ResolvedFailureAccrual } from "./backend-health.js";
 
 /** The name of the SDK's load-balancing policy in a grpc-js service config. */
 export const BALANCER_NAME = "balanced_grpc";
 
 /** @internal The load-balancing policy a channel runs: the strategy, and how it recycles. */
 export interface BalancerSettings {
-  mode: StrategyKind;
+  mode: StrategyName;
   /** Fewest connections per resolved address (1 unless `pool`). */
   min: number;
   /** Most connections per resolved address: `min` for every strategy but an adaptive pool. */
@@ -22,7 +22,7 @@ export interface BalancerSettings {
   /** Client-side max connection age, ms, or undefined to keep connections. */
   maxConnectionAgeMs: number | undefined;
   /** Taking failing backends out for a while, or false. */
-  failureAccrual: FailureAccrualSettings | false;
+  failureAccrual: ResolvedFailureAccrual | false;
 }
 
 /**
@@ -49,7 +49,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
     const bad = (field: string, value: unknown, expected: string) =>
       new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
     const atLeast = (value: unknown, least: number) => Number.isInteger(value) && (value as number) >= least;
-    if (!STRATEGY_KINDS.includes(mode as StrategyKind)) throw bad("mode", mode, STRATEGY_KINDS.join(" | "));
+    if (!STRATEGY_KINDS.includes(mode as StrategyName)) throw bad("mode", mode, STRATEGY_KINDS.join(" | "));
     if (!atLeast(min, 1)) throw bad("min", min, "an integer ≥ 1");
     if (!atLeast(max, min as number)) throw bad("max", max, `an integer ≥ min (${min})`);
     if (!(typeof idleMs === "number" && idleMs > 0)) throw bad("idleMs", idleMs, "a number of ms > 0");
@@ -69,7 +69,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       }
     }
     return new BalancerConfig({
-      mode: mode as StrategyKind,
+      mode: mode as StrategyName,
       min: min as number,
       max: max as number,
       idleMs,
@@ -77,7 +77,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       streamsPerConnection: streamsPerConnection as number | undefined,
       probeStreamLimit,
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
-      failureAccrual: (failureAccrual ?? false) as FailureAccrualSettings | false,
+      failureAccrual: (failureAccrual ?? false) as ResolvedFailureAccrual | false,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
+import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
@@ -106,7 +107,7 @@ class BalancedPicker implements experimental.Picker {
  * when one is replaced: the replacement connects while the old one serves,
  * takes over once ready, and the old one closes when its calls are done.
  */
-export class Balancer implements experimental.LoadBalancer, ConnectionSource {
+class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private serving: Connection[] = [];
   private readonly draining = new Set<Connection>();
   private replacing: { old: Connection; next: Connection } | undefined;
@@ -484,7 +485,7 @@ export class Balancer implements experimental.LoadBalancer, ConnectionSource {
     } else if (this.serving.some((c) => c.state === State.CONNECTING)) {
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
     } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {
-      this.report(State.TRANSIENT_FAILURE, "No connection established");
+      this.report(State.TRANSIENT_FAILURE, NO_CONNECTION_DETAILS);
     } else {
       this.update(State.IDLE, new experimental.QueuePicker(this), null);
     }

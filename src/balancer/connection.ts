@@ -36,7 +36,7 @@ export interface ConnectionStats {
    */
   streamLimit: number;
   /**
-   * Where {@link streamLimit} came from: `"server"` (what the server
+   * Where {@link ConnectionStats.streamLimit} came from: `"server"` (what the server
    * advertised), `"option"` (`streamsPerConnection`), or `"assumed"` (100, for
    * want of either: while the server has not answered, or with TLS, a proxy,
    * or `pickFirst()`, where it is not probed).

@@ -5,8 +5,8 @@ import { ASSUMED_STREAM_LIMIT, STREAM_LIMIT_PROBE_TIMEOUT_MS, UNLIMITED_STREAMS 
 
 /**
  * Where a connection's stream limit came from: what the server advertised,
- * the `streamsPerConnection` option, or {@link ASSUMED_STREAM_LIMIT} for want
- * of either.
+ * the `streamsPerConnection` option, or a limit assumed for want of either
+ * (`ASSUMED_STREAM_LIMIT` in defaults.ts).
  */
 export type StreamLimitSource = "server" | "option" | "assumed";
 
@@ -17,7 +17,7 @@ export interface StreamLimit {
 }
 
 /** Reads one server's advertised limit; undefined when it could not be read. */
-export type Probe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
+type Probe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
 
 const ASSUMED: StreamLimit = { value: ASSUMED_STREAM_LIMIT, source: "assumed" };
 

@@ -13,6 +13,12 @@ const CANCELLED_DETAILS = "Cancelled on client";
 /** What the attempts of a hedged call that lost the race are cancelled with. */
 const LOST_HEDGE_DETAILS = "balanced-grpc: another attempt of the hedged call answered first";
 
+/** @internal The call a lifecycle belongs to: told once when the call is over. */
+export interface CallOwner {
+  /** The call ended: `error` undefined for success. */
+  callEnded(error: unknown): void;
+}
+
 /**
  * @internal
  * One call's life, the same for every kind of call: written once here.
@@ -27,12 +33,6 @@ const LOST_HEDGE_DETAILS = "balanced-grpc: another attempt of the hedged call an
  * - The call ends once: `end` is called with undefined (success) or the error,
  *   and nothing of the call runs after.
  */
-/** @internal The call a lifecycle belongs to: told once when the call is over. */
-export interface CallOwner {
-  /** The call ended: `error` undefined for success. */
-  callEnded(error: unknown): void;
-}
-
 export class CallLifecycle {
   readonly deadline: number;
   /** The attempt under way; with hedging, the others in flight too. */
@@ -80,7 +80,7 @@ export class CallLifecycle {
    */
   open(channel: CallChannel, listener: CallListener, avoid?: Avoid, alongside = false): CallStream | undefined {
     try {
-      let call = channel.createCall(this.path, this.deadline, null, null, 0);
+      let call = channel.newCall(this.path, this.deadline, null, null, 0);
       // Telemetry wraps the attempt: its span, its trace context in the metadata, its metrics.
       if (this.telemetry) call = this.telemetry.attempt(call, alongside);
       if (alongside && this.attempt) {

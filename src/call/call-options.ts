@@ -19,9 +19,9 @@ export interface DeadlineOptions {
  */
 export interface RetryOptions {
   /**
-   * Whether this call retries. Methods marked `idempotency_level =
-   * NO_SIDE_EFFECTS` or `IDEMPOTENT` in the proto retry by default, others
-   * only when the call says `retry: true`.
+   * Whether this call retries. Methods marked
+   * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` in the proto retry
+   * by default, others only when the call says `retry: true`.
    * @default true for idempotent methods, false otherwise
    */
   retry?: boolean;

@@ -19,7 +19,7 @@ export interface CallChannel {
   /** The client's telemetry; undefined when off or `@opentelemetry/api` is not installed. */
   readonly telemetry?: ClientTelemetry | undefined;
   /** A call that sends a refused stream again by itself (see channel/replaying-call.ts). */
-  createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): CallStream;
+  newCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): CallStream;
 }
 
 /** @internal Options of one call, defaults applied. */

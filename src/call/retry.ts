@@ -9,7 +9,7 @@ import type { MethodInfo } from "./method.js";
  * "equal jitter" (between half and all of it), as nice-grpc's retry middleware
  * computes it.
  */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const backoff = Math.min(maxMs, 2 ** attempt * baseMs);
   return Math.round((backoff * (1 + random())) / 2);
 }

@@ -10,22 +10,13 @@ import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
 import { ClientClosedError } from "../errors.js";
+import { isNoConnection } from "../grpc-js-errors.js";
 import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import { statusAfterClose } from "./refused-stream.js";
 import { ReplayingCall } from "./replaying-call.js";
 
 type CreateCallArgs = Parameters<ChannelInterface["createCall"]>;
 
-/**
- * A client's channel: one grpc-js channel whose load-balancing policy is the
- * client's strategy (`pool(n)`: n connections per resolved address), behind
- * grpc-js's `Channel` interface, so it also plugs into nice-grpc's
- * `createClient` and into a grpc-js client as `channelOverride`.
- *
- * Its calls send refused streams again (see the README's "Zero-loss
- * rotation"), and calls that `close()` ends before they were sent end with
- * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
- */
 /** Options of {@link BalancedChannel.close}. */
 export interface CloseOptions {
   /**
@@ -38,11 +29,19 @@ export interface CloseOptions {
   graceMs?: number;
 }
 
-/** grpc-js's words when no connection could be made. */
-const NO_CONNECTION = "No connection established";
-/** The most common cause of that, named: grpc-js only says "Failed to connect". */
+/** The most common cause of no connection, named: grpc-js only says "Failed to connect". */
 const PLAINTEXT_HINT = "(the client does not use TLS: if the server does, pass credentials: credentials.createSsl(…))";
 
+/**
+ * A client's channel: one grpc-js channel whose load-balancing policy is the
+ * client's strategy (`pool(n)`: n connections per resolved address), behind
+ * grpc-js's `Channel` interface, so it also plugs into nice-grpc's
+ * `createClient` and into a grpc-js client as `channelOverride`.
+ *
+ * Its calls send refused streams again (see the README's "Zero-loss
+ * rotation"), and calls that `close()` ends before they were sent end with
+ * CANCELLED. Make one with `createBalancedChannel(target, strategy)`.
+ */
 export class BalancedChannel implements ChannelInterface {
   private isClosed = false;
   private replays = 0;
@@ -64,16 +63,27 @@ export class BalancedChannel implements ChannelInterface {
     this.telemetry = telemetry;
   }
 
-  /** True once {@link close} was called. */
+  /** True once {@link BalancedChannel.close} was called. */
   get closed(): boolean {
     return this.isClosed;
   }
 
+  /** The target the channel was made for, as given. */
   getTarget(): string {
     return this.target;
   }
 
-  createCall(...args: CreateCallArgs): ReplayingCall {
+  /**
+   * Starts a call: grpc-js's `Channel` method, through which nice-grpc and
+   * grpc-js clients make theirs. Throws {@link ClientClosedError} once the
+   * channel is closed.
+   */
+  createCall(...args: Parameters<ChannelInterface["createCall"]>): experimental.CallStream {
+    return this.newCall(...args);
+  }
+
+  /** @internal A call as the SDK's engine drives it: it also tells where its pick sent it. */
+  newCall(...args: Parameters<ChannelInterface["createCall"]>): ReplayingCall {
     if (this.isClosed) throw new ClientClosedError(this.target);
     const call = new ReplayingCall(this, args);
     this.live.add(call);
@@ -83,7 +93,7 @@ export class BalancedChannel implements ChannelInterface {
   /** @internal */
   explain(status: StatusObject, responded: boolean): StatusObject {
     const after = statusAfterClose(status, responded, this.isClosed);
-    if (this.secure || responded || after.code !== Status.UNAVAILABLE || !after.details.includes(NO_CONNECTION)) {
+    if (this.secure || responded || !isNoConnection(after.code, after.details)) {
       return after;
     }
     return { ...after, details: `${after.details} ${PLAINTEXT_HINT}` };
@@ -161,6 +171,7 @@ export class BalancedChannel implements ChannelInterface {
     this.channel.watchConnectivityState(currentState, deadline, callback);
   }
 
+  /** The channelz reference of the grpc-js channel underneath. */
   getChannelzRef(): ReturnType<ChannelInterface["getChannelzRef"]> {
     return this.channel.getChannelzRef();
   }
@@ -174,9 +185,3 @@ export class BalancedChannel implements ChannelInterface {
     return this.board.stats();
   }
 }
-
-/**
- * @deprecated The former name of {@link BalancedChannel} (it is one grpc-js
- * channel, not a pool of channels); kept because earlier READMEs named it.
- */
-export type ChannelPool = BalancedChannel;

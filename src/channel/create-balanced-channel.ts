@@ -17,8 +17,8 @@ import { BalancedChannel } from "./balanced-channel.js";
  * policy holds every connection of the strategy (`pool(n)`: n per resolved
  * address). Connections open on the first call.
  *
- * @param target a grpc-js target, checked now (see the README's target forms).
- * @param strategy how calls spread over servers. @default pickFirst()
+ * @param target - a grpc-js target, checked now (see the README's target forms).
+ * @param strategy - how calls spread over servers. @default pickFirst()
  */
 export function createBalancedChannel(
   target: string,
@@ -27,12 +27,6 @@ export function createBalancedChannel(
 ): BalancedChannel {
   return openChannel(resolveChannelSettings(target, resolveStrategy({ strategy }), settings));
 }
-
-/**
- * @deprecated The former name of {@link createBalancedChannel} (nice-grpc's
- * `createChannel` takes other arguments); kept because earlier READMEs named it.
- */
-export const createChannel = createBalancedChannel;
 
 /**
  * @internal

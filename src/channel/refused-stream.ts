@@ -1,8 +1,6 @@
 import { status as Status, type StatusObject } from "@grpc/grpc-js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
-
-/** grpc-js's details for a stream the server answered with RST_STREAM REFUSED_STREAM. */
-const REFUSED_DETAILS = "Stream refused by server";
+import { isRefusedStream } from "../grpc-js-errors.js";
 
 /**
  * @internal
@@ -15,11 +13,7 @@ const REFUSED_DETAILS = "Stream refused by server";
  */
 export function mayReplay(status: StatusObject, responded: boolean, closed: boolean, replays: number): boolean {
   return (
-    status.code === Status.UNAVAILABLE &&
-    status.details === REFUSED_DETAILS &&
-    !responded &&
-    !closed &&
-    replays < REFUSED_STREAM_REPLAY.maxReplays
+    isRefusedStream(status.code, status.details) && !responded && !closed && replays < REFUSED_STREAM_REPLAY.maxReplays
   );
 }
 

@@ -3,6 +3,7 @@ import type { Span } from "@opentelemetry/api";
 import type { Route } from "../balancer/pick-note.js";
 import type { CallListener, CallStream } from "../call/call-types.js";
 import type { ReplayListener } from "../channel/replaying-call.js";
+import { REFUSED_STREAM_DETAILS } from "../grpc-js-errors.js";
 import type { CallTelemetry } from "./call-telemetry.js";
 
 type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
@@ -10,8 +11,7 @@ type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
 /** @internal Why an attempt was made (gRFC A72's attempt span says whether it was a retry or transparent). */
 export type AttemptKind = "first" | "retry" | "hedge" | "transparent_retry";
 
-/** grpc-js's details for a stream the server refused unprocessed: how a replayed attempt ended. */
-const REFUSED = "Stream refused by server";
+/** The code a refused stream ends with (grpc-js's UNAVAILABLE): how a replayed attempt ended. */
 const UNAVAILABLE = 14;
 
 /**
@@ -92,7 +92,7 @@ export class AttemptTelemetry implements CallStream, CallListener, ReplayListene
 
   /** The channel sends the refused stream again: this attempt ended, a transparent retry starts. */
   onReplay(metadata: GrpcMetadata, refusedBy: Route | undefined): void {
-    this.end(UNAVAILABLE, REFUSED, refusedBy?.backend ?? "");
+    this.end(UNAVAILABLE, REFUSED_STREAM_DETAILS, refusedBy?.backend ?? "");
     this.kind = "transparent_retry";
     // Nothing was received (else no replay); what was sent so far is sent again.
     this.begin(metadata);

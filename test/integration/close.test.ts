@@ -6,7 +6,7 @@ import {
   ClientClosedError,
   ClientError,
   connectivityState,
-  createChannel,
+  createBalancedChannel,
   pool,
   type RunningServer,
   Status,
@@ -99,42 +99,42 @@ describe("the client's channel (BalancedChannel)", () => {
   });
 
   test("state follows the connections; watch reports the change", async () => {
-    const channelPool = createChannel(fast.address, pool(4));
+    const channel = createBalancedChannel(fast.address, pool(4));
     try {
-      expect(channelPool.getConnectivityState(false)).toBe(connectivityState.IDLE);
-      let state = channelPool.getConnectivityState(true);
+      expect(channel.getConnectivityState(false)).toBe(connectivityState.IDLE);
+      let state = channel.getConnectivityState(true);
       const deadline = Date.now() + 10_000;
       while (state !== connectivityState.READY) {
         const from = state;
         await new Promise<void>((resolve, reject) =>
-          channelPool.watchConnectivityState(from, deadline, (error) => (error ? reject(error) : resolve())),
+          channel.watchConnectivityState(from, deadline, (error) => (error ? reject(error) : resolve())),
         );
-        state = channelPool.getConnectivityState(false);
+        state = channel.getConnectivityState(false);
         expect(state).not.toBe(from);
       }
-      expect(channelPool.stats().map((c) => c.state)).toContain("READY");
+      expect(channel.stats().map((c) => c.state)).toContain("READY");
     } finally {
-      channelPool.close();
+      channel.close();
     }
   });
 
   test("watch fails once its deadline passes without a change", async () => {
-    const channelPool = createChannel(fast.address, pool(2));
+    const channel = createBalancedChannel(fast.address, pool(2));
     try {
       const error = await new Promise<Error | undefined>((resolve) =>
-        channelPool.watchConnectivityState(connectivityState.IDLE, Date.now() + 50, resolve),
+        channel.watchConnectivityState(connectivityState.IDLE, Date.now() + 50, resolve),
       );
       expect(error?.message).toMatch(/Deadline/);
     } finally {
-      channelPool.close();
+      channel.close();
     }
   });
 
   test("a plain grpc-js client can use it as channelOverride", async () => {
     const { makeGenericClientConstructor } = await import("@grpc/grpc-js");
     const Client = makeGenericClientConstructor({}, "Greeter");
-    const channelPool = createChannel(fast.address, pool(2));
-    const client = new Client(fast.address, credentials.createInsecure(), { channelOverride: channelPool as never });
+    const channel = createBalancedChannel(fast.address, pool(2));
+    const client = new Client(fast.address, credentials.createInsecure(), { channelOverride: channel as never });
     try {
       const reply = await new Promise<HelloReply>((resolve, reject) =>
         client.makeUnaryRequest(
@@ -148,7 +148,7 @@ describe("the client's channel (BalancedChannel)", () => {
       expect(reply.message).toBe("Hello grpc-js");
     } finally {
       client.close();
-      channelPool.close();
+      channel.close();
     }
   });
 });

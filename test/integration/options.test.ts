@@ -1,4 +1,4 @@
-import { type ClientOptions, createChannel, InvalidOptionError, pool, validateTarget } from "balanced-grpc";
+import { type ClientOptions, createBalancedChannel, InvalidOptionError, pool, validateTarget } from "balanced-grpc";
 import { describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 
@@ -79,9 +79,9 @@ describe("client options", () => {
       "'{'",
     );
   });
-  test("the same checks hold for createChannel", () => {
-    expectInvalid(() => createChannel("", pool(2)), "target", "''");
-    expectInvalid(() => createChannel(target, { kind: "pool", size: -1, pick: "p2c" }), "size", "-1");
+  test("the same checks hold for createBalancedChannel", () => {
+    expectInvalid(() => createBalancedChannel("", pool(2)), "target", "''");
+    expectInvalid(() => createBalancedChannel(target, { kind: "pool", size: -1, pick: "p2c" }), "size", "-1");
   });
 });
 

@@ -36,7 +36,7 @@ describe("the call lifecycle", () => {
     expect(avoidedBackends(channel.last.metadata!)!).toEqual(["10.0.0.1:1"]);
     const closed = new FakeChannel();
     closed.closed = true;
-    closed.createCall = () => {
+    closed.newCall = () => {
       throw new Error("closed");
     };
     const other = lifecycle();

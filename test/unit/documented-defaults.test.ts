@@ -20,7 +20,9 @@ import {
 } from "../../src/defaults.js";
 
 // Every `@default` written in the library's JSDoc, checked against the value
-// the code applies (defaults.ts), so the documentation cannot drift.
+// the code applies (defaults.ts), so the documentation cannot drift. A value
+// with braces is a code span: TSDoc (API Extractor, `npm run api`) reads a
+// bare `{` as the start of an inline tag.
 
 const src = join(import.meta.dirname, "../../src");
 const retry = DEFAULT_RETRY;
@@ -28,7 +30,7 @@ const retry = DEFAULT_RETRY;
 /** `file#declaration` → what its JSDoc must say after `@default`. */
 const EXPECTED: Record<string, string> = {
   "client-options.ts#credentials": "credentials.createInsecure()",
-  "client-options.ts#channelOptions": "{}",
+  "client-options.ts#channelOptions": "`{}`",
   "client-options.ts#keepalive": "false",
   "client-options.ts#maxConnectionAge": "undefined (connections are kept)",
   "client-options.ts#outlierDetection": "false",
@@ -43,15 +45,15 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#requestVolume": String(DEFAULT_OUTLIER_DETECTION.requestVolume),
   "client-options.ts#strategy": `${DEFAULT_STRATEGY}()`,
   "client-options.ts#middleware": "[]",
-  "client-options.ts#defaultCallOptions": "{}",
-  "client-options.ts#retry": `{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }`,
+  "client-options.ts#defaultCallOptions": "`{}`",
+  "client-options.ts#retry": `\`{ retryBaseDelayMs: ${retry.retryBaseDelayMs}, retryMaxDelayMs: ${retry.retryMaxDelayMs}, retryMaxAttempts: ${retry.retryMaxAttempts} }\``,
   "client-options.ts#failureAccrual": "true",
   "client-options.ts#consecutiveFailures": String(DEFAULT_FAILURE_ACCRUAL.consecutiveFailures),
   "client-options.ts#baseEjectionMs": String(DEFAULT_FAILURE_ACCRUAL.baseEjectionMs),
   "client-options.ts#maxEjectionMs": String(DEFAULT_FAILURE_ACCRUAL.maxEjectionMs),
   "client-options.ts#ratio": String(DEFAULT_RETRY_BUDGET.ratio),
   "client-options.ts#minPerSecond": String(DEFAULT_RETRY_BUDGET.minPerSecond),
-  "client-options.ts#retryBudget": `{ ratio: ${DEFAULT_RETRY_BUDGET.ratio}, minPerSecond: ${DEFAULT_RETRY_BUDGET.minPerSecond} }`,
+  "client-options.ts#retryBudget": `\`{ ratio: ${DEFAULT_RETRY_BUDGET.ratio}, minPerSecond: ${DEFAULT_RETRY_BUDGET.minPerSecond} }\``,
   "client-options.ts#hedging": "false",
   "client-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
@@ -79,7 +81,7 @@ const EXPECTED: Record<string, string> = {
   "server-options.ts#maxConnectionAge": "undefined (no maximum age)",
   "server-options.ts#maxConnectionAgeGrace": "undefined (wait for running calls however long they take)",
   "server-options.ts#keepalive": "undefined (grpc-js default: no server pings)",
-  "server-options.ts#channelOptions": "{}",
+  "server-options.ts#channelOptions": "`{}`",
   "server-options.ts#maxConcurrentStreams": "undefined (no limit)",
   "server-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),

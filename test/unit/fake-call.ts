@@ -108,7 +108,7 @@ export function avoidedBackends(metadata: Metadata): string[] | undefined {
 
 /**
  * A channel as the engine sees it, over fake grpc-js calls: as BalancedChannel
- * does, `createCall` gives the SDK's real ReplayingCall, whose attempts are
+ * does, `newCall` gives the SDK's real ReplayingCall, whose attempts are
  * the FakeCalls (`calls`, `last`) that `attempt` hands out, as grpc-js's
  * channel would. So every call kind meets the real replay mechanism.
  */
@@ -119,7 +119,7 @@ export class FakeChannel {
   /** The backends attempts go to, in turn. */
   peers = ["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"];
 
-  createCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): ReplayingCall {
+  newCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): ReplayingCall {
     return new ReplayingCall(this as never, [method, deadline, host, parent, flags]);
   }
   attempt(method: string, deadline: Date | number): FakeCall {
