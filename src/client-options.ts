@@ -685,12 +685,19 @@ export function resolveHedging(
   option: string,
   value: unknown,
   base: ResolvedHedging = DEFAULT_HEDGING,
+  perCall = false,
 ): ResolvedHedging {
+  const keys = perCall ? ["delayMs", "maxAttempts"] : Object.keys(DEFAULT_HEDGING);
   const given =
-    value === true
-      ? {}
-      : (checkObject(option, value, "expected true, false or { delayMs, maxAttempts, budget }") ?? {});
-  checkKnownKeys(option, given, Object.keys(DEFAULT_HEDGING), `${option}.`);
+    value === true ? {} : (checkObject(option, value, `expected true, false or { ${keys.join(", ")} }`) ?? {});
+  if (perCall && given.budget !== undefined) {
+    throw new InvalidOptionError(
+      `${option}.budget`,
+      given.budget,
+      "expected no budget per call: the hedge budget is the client's (its hedging.budget), shared by all its calls",
+    );
+  }
+  checkKnownKeys(option, given, keys, `${option}.`);
   const delayMs = given.delayMs ?? base.delayMs;
   return {
     delayMs: delayMs === "auto" ? "auto" : checkDuration(`${option}.delayMs`, delayMs),

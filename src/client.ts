@@ -54,12 +54,13 @@ export function createServiceClient<Service extends CompatServiceDefinition>(
 ): SdkClient<Service> {
   const settings = resolveClientOptions(options);
   const methods = methodsOf(definition);
-  const channel = openChannel(settings.channel);
-  const middleware = settings.middleware.length > 0 ? compose(settings.middleware) : undefined;
-  const policy = new CallPolicy(settings.retry, settings.retryBudget, settings.hedging);
   // With middleware, call options may carry the middleware's own names: only the engine's are checked.
-  const strict = middleware === undefined;
+  const strict = settings.middleware.length === 0;
+  // Every option checked before anything opens: a bad one leaves no channel or gauge behind.
   checkDefaultCallOptions(settings, methods, strict);
+  const middleware = strict ? undefined : compose(settings.middleware);
+  const policy = new CallPolicy(settings.retry, settings.retryBudget, settings.hedging);
+  const channel = openChannel(settings.channel);
   const client: Record<string, unknown> = {};
   for (const method of methods) {
     const defaults = defaultsFor(settings, method.name);

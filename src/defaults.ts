@@ -111,11 +111,14 @@ export const DEFAULT_RETRY = {
 /**
  * Refused streams (never processed by the server) are sent again at most
  * `maxReplays` times per call, and only while what the call sent fits in
- * `maxBufferedBytes` (gRPC's own retry buffer is of this order).
+ * `maxBufferedBytes`, and what all of a client's calls keep fits in
+ * `maxChannelBufferedBytes` (grpc-js's own retry buffer: 1 MiB per call, 16
+ * MiB per channel).
  */
 export const REFUSED_STREAM_REPLAY = {
   maxReplays: 5,
   maxBufferedBytes: 1024 * 1024,
+  maxChannelBufferedBytes: 16 * 1024 * 1024,
 } as const;
 
 /** Client keepalive with `keepalive: true`: a hung server is left within ~2 s. */

@@ -57,3 +57,29 @@ export class ClientClosedError extends Error {
     );
   }
 }
+
+/** The call options whose callbacks the SDK calls: user code, run by the call. */
+export type CallCallbackName = "onHeader" | "onTrailer" | "onRetryableError";
+
+/**
+ * The call failed because one of its callbacks (`onHeader`, `onTrailer`,
+ * `onRetryableError`) threw: that call ends with this error (its attempts
+ * cancelled), the thrown value as its `cause`; nothing else is affected.
+ */
+export class CallbackError extends Error {
+  /** Always `"CallbackError"`. */
+  override readonly name = "CallbackError";
+  /** CANCELLED: the call was ended on the client. */
+  readonly code = Status.CANCELLED;
+
+  constructor(
+    /** The callback that threw. */
+    readonly callback: CallCallbackName,
+    /** The method of the call, e.g. `/helloworld.Greeter/SayHello`. */
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : describeValue(cause);
+    super(`balanced-grpc: the ${callback} callback of a ${path} call threw: ${shorten(reason, 200)}`, { cause });
+  }
+}

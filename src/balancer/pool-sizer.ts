@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from "./recycler.js";
+import { type Clock, systemClock } from "../clock.js";
 
 /** One address of an adaptive pool with more connections than its minimum. */
 export interface AddressLoad {

@@ -1,18 +1,5 @@
+import { type Clock, systemClock } from "../clock.js";
 import { MAX_CONNECTION_AGE_JITTER } from "../defaults.js";
-
-/** The clock a {@link Recycler} runs on; tests pass a fake one. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock. Its timers do not keep the process alive: a closed client must let it exit. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /**
  * @internal

@@ -1,6 +1,8 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
 import { type Avoid, attachNote } from "../balancer/pick-note.js";
+import { type Clock, callClock } from "../clock.js";
+import { CallbackError, type CallCallbackName } from "../errors.js";
 import type { CallTelemetry } from "../telemetry/call-telemetry.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
@@ -38,7 +40,7 @@ export class CallLifecycle {
   /** The attempt under way; with hedging, the others in flight too. */
   private attempt: CallStream | undefined;
   private others: CallStream[] | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private abortListener: (() => void) | undefined;
   private over = false;
 
@@ -48,8 +50,10 @@ export class CallLifecycle {
     private readonly owner: CallOwner,
     /** Spans and metrics of the call, while an OpenTelemetry SDK is registered. */
     private readonly telemetry?: CallTelemetry,
+    /** Wall-clock time and the timers of waits between attempts. */
+    readonly clock: Clock = callClock,
   ) {
-    this.deadline = absoluteDeadline(options.deadline);
+    this.deadline = absoluteDeadline(options.deadline, clock.now());
   }
 
   /** Starts watching the signal; false (the call then ended with the abort reason) if it was aborted already. */
@@ -95,6 +99,8 @@ export class CallLifecycle {
       call.start(metadata, listener);
       return call;
     } catch (error) {
+      // A hedge that cannot start (a closed client) leaves the attempts in flight to finish.
+      if (alongside && this.attempt) return undefined;
       this.finish(error); // e.g. ClientClosedError
       return undefined;
     }
@@ -107,26 +113,46 @@ export class CallLifecycle {
     }
   }
 
-  header(metadata: GrpcMetadata): void {
-    this.options.onHeader?.(incomingMetadata(metadata));
+  /** Tells the caller's `onHeader`; false if it threw (the call then ended with a {@link CallbackError}). */
+  header(metadata: GrpcMetadata): boolean {
+    const { onHeader } = this.options;
+    return onHeader === undefined || this.callback("onHeader", () => onHeader(incomingMetadata(metadata)));
   }
 
-  trailer(metadata: GrpcMetadata): void {
-    this.options.onTrailer?.(incomingMetadata(metadata));
+  /** Tells the caller's `onTrailer`; false if it threw (the call then ended with a {@link CallbackError}). */
+  trailer(metadata: GrpcMetadata): boolean {
+    const { onTrailer } = this.options;
+    return onTrailer === undefined || this.callback("onTrailer", () => onTrailer(incomingMetadata(metadata)));
+  }
+
+  /**
+   * Runs one of the caller's callbacks: user code, called from grpc-js's own
+   * events, must not throw into them. One that throws ends this call (its
+   * attempts cancelled) with a {@link CallbackError}; false then.
+   */
+  callback(name: CallCallbackName, run: () => void): boolean {
+    if (this.over) return false;
+    try {
+      run();
+      return true;
+    } catch (error) {
+      this.cancel(new CallbackError(name, this.path, error));
+      return false;
+    }
   }
 
   /** Waits `delayMs` (or until the deadline, which then ends the call) and runs `next`. */
   after(delayMs: number, next: () => void): void {
-    const left = this.deadline - Date.now();
+    const left = this.deadline - this.clock.now();
     this.telemetry?.waited(Math.max(0, Math.min(delayMs, left)));
     if (delayMs >= left) {
-      this.timer = setTimeout(
+      this.timer = this.clock.setTimeout(
         () => this.finish(new ClientError(this.path, Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
         Math.max(0, left),
       );
       return;
     }
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       if (!this.over) next();
     }, delayMs);
@@ -140,16 +166,18 @@ export class CallLifecycle {
     if (this.over) return;
     this.attempt?.cancelWithStatus(code, details);
     if (this.others) for (const call of this.others) call.cancelWithStatus(code, details);
-    this.finish(error);
+    // A stream the caller left early ends without an error for the caller, but CANCELLED on the wire.
+    const outcome = error ?? (this.telemetry && new ClientError(this.path, code, details));
+    this.finish(error, outcome);
   }
 
-  /** Ends the call, once: `error` undefined for success. */
-  finish(error: unknown): void {
+  /** Ends the call, once: `error` undefined for success; telemetry records `outcome` (the same, unless cancelled). */
+  finish(error: unknown, outcome: unknown = error): void {
     if (this.over) return;
     this.over = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     if (this.abortListener) this.options.signal!.removeEventListener("abort", this.abortListener);
-    this.telemetry?.end(error);
+    this.telemetry?.end(outcome);
     this.owner.callEnded(error);
   }
 }

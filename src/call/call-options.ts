@@ -94,12 +94,13 @@ export interface HedgingOptions {
 export interface HedgeOptions {
   /**
    * Hedge this call: `true` with the client's `hedging` settings (or their
-   * defaults), settings to override them, `false` never. Methods marked
+   * defaults), settings to override them (not `budget`: the hedge budget is
+   * the client's, shared by its calls), `false` never. Methods marked
    * `NO_SIDE_EFFECTS` or `IDEMPOTENT` hedge when the client has `hedging`;
    * others only when the call says `hedge`.
    * @default the client's `hedging`, for idempotent methods
    */
-  hedge?: boolean | HedgingOptions;
+  hedge?: boolean | Omit<HedgingOptions, "budget">;
 }
 
 /**

@@ -16,6 +16,11 @@ export type CallListener = Parameters<CallStream["start"]>[1];
 /** @internal What a call is made on: a BalancedChannel, or a fake in unit tests. */
 export interface CallChannel {
   readonly closed: boolean;
+  /**
+   * A call between attempts: `close()` calls `end` (the call ends now) unless
+   * released first. Returns the release.
+   */
+  waiting(end: () => void): () => void;
   /** The client's telemetry; undefined when off or `@opentelemetry/api` is not installed. */
   readonly telemetry?: ClientTelemetry | undefined;
   /** A call that sends a refused stream again by itself (see channel/replaying-call.ts). */

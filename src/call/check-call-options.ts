@@ -87,7 +87,7 @@ export function checkCallOptions(options: unknown, where = "", strictKeys = true
         }
         break;
       case "hedge":
-        if (value !== true && value !== false) resolveHedging(name, value);
+        if (value !== true && value !== false) resolveHedging(name, value, undefined, true);
         break;
     }
   }

@@ -52,8 +52,7 @@ class ClientStreamingCall implements CallListener, CallOwner {
   }
 
   onReceiveStatus(status: StatusObject): void {
-    if (this.life.ended) return;
-    this.life.trailer(status.metadata);
+    if (this.life.ended || !this.life.trailer(status.metadata)) return;
     if (status.code !== Status.OK) {
       this.life.finish(new ClientError(this.method.path, status.code, status.details));
       return;

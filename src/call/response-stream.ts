@@ -111,8 +111,7 @@ export class ResponseStream implements AsyncIterableIterator<unknown>, CallListe
   }
 
   onReceiveStatus(status: StatusObject): void {
-    if (this.life.ended) return;
-    this.life.trailer(status.metadata);
+    if (this.life.ended || !this.life.trailer(status.metadata)) return;
     this.life.finish(
       status.code === Status.OK ? undefined : new ClientError(this.method.path, status.code, status.details),
     );

@@ -42,6 +42,18 @@ export class RetryBudget {
 
   /** Takes one extra attempt from the budget; false (and nothing taken) when it is spent. */
   tryWithdraw(): boolean {
+    if (!this.hasRoom()) return false;
+    this.take();
+    return true;
+  }
+
+  /** Takes one extra attempt, room or not (after {@link hasRoom} said yes). */
+  take(): void {
+    this.spent[this.bucket(Math.floor(this.now() / 1000))]!++;
+  }
+
+  /** Whether one more extra attempt fits. */
+  hasRoom(): boolean {
     const second = Math.floor(this.now() / 1000);
     let calls = 0;
     let spent = 0;
@@ -53,9 +65,7 @@ export class RetryBudget {
     }
     const lived = (this.now() - this.born) / 1000;
     const reserve = this.minPerSecond * Math.min(this.seconds, lived + 1);
-    if (spent + 1 > this.ratio * calls + reserve) return false;
-    this.spent[this.bucket(second)]!++;
-    return true;
+    return spent + 1 <= this.ratio * calls + reserve;
   }
 
   private bucket(second: number): number {

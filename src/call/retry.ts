@@ -27,6 +27,9 @@ export function isRetryable(error: ClientError, options: RetryOptions, client: R
   return statuses.includes(error.code);
 }
 
+/** The longest delay a Node timer takes (2^31 − 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The trailer by which a server tells how long to wait before a retry (gRFC A6). */
 export const PUSHBACK_TRAILER = "grpc-retry-pushback-ms";
 
@@ -52,7 +55,10 @@ export function retryDelay(
   if (attempt >= maxAttempts || !isRetryable(error, options, client)) return undefined;
   if (error.details === HEADERS_REFUSED) return undefined; // failing by nature: never sent
 
-  if (pushback !== undefined) return /^\d{1,10}$/.test(pushback) ? Number(pushback) : undefined;
+  if (pushback !== undefined) {
+    // Beyond a timer's range (about 24.8 days) Node would fire at once: a server asking that long means "not now".
+    return /^\d{1,10}$/.test(pushback) && Number(pushback) <= MAX_TIMER_MS ? Number(pushback) : undefined;
+  }
   return backoffMs(
     attempt,
     options.retryBaseDelayMs ?? client.retryBaseDelayMs,

@@ -52,8 +52,10 @@ class UnaryCall implements CallOwner {
   /** Where earlier attempts went; made on the first one that ended in vain. */
   private tried: Route[] | undefined;
   private hedging: ResolvedHedging | undefined;
-  private hedgeTimer: NodeJS.Timeout | undefined;
+  private hedgeTimer: unknown;
   private startedAt = 0;
+  /** While the call waits to retry: takes it off the channel's list of calls `close()` ends. */
+  private release: (() => void) | undefined;
 
   constructor(
     private readonly channel: CallChannel,
@@ -63,11 +65,12 @@ class UnaryCall implements CallOwner {
     private readonly resolve: (response: unknown) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.life = new CallLifecycle(method.path, options, this, channel.telemetry?.startCall(method));
+    this.life = new CallLifecycle(method.path, options, this, channel.telemetry?.startCall(method), policy.clock);
   }
 
   callEnded(error: unknown): void {
-    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+    if (this.hedgeTimer !== undefined) this.policy.clock.clearTimeout(this.hedgeTimer);
+    this.release?.();
     if (error === undefined) this.resolve(this.value);
     else this.reject(error);
   }
@@ -84,7 +87,7 @@ class UnaryCall implements CallOwner {
     this.hedging = this.policy.hedgingFor(this.method, this.options);
     if (this.hedging) {
       this.policy.hedgeBudget.deposit();
-      this.startedAt = performance.now();
+      this.startedAt = this.policy.clock.now();
       this.attempts = [];
     }
     this.send(false);
@@ -117,11 +120,13 @@ class UnaryCall implements CallOwner {
 
   private armHedge(hedging: ResolvedHedging): void {
     const delay = hedging.delayMs === "auto" ? this.policy.hedgeDelay(this.method).ms : hedging.delayMs;
-    if (delay === undefined || delay >= this.life.deadline - Date.now()) return;
-    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
-    this.hedgeTimer = setTimeout(() => {
+    const { clock } = this.policy;
+    if (delay === undefined || delay >= this.life.deadline - clock.now()) return;
+    if (this.hedgeTimer !== undefined) clock.clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = clock.setTimeout(() => {
       this.hedgeTimer = undefined;
-      if (!this.life.ended && this.live > 0 && this.policy.hedgeBudget.tryWithdraw()) this.send(true);
+      // A closed client starts nothing new; the attempts in flight finish.
+      if (!this.life.ended && this.live > 0 && !this.channel.closed && this.policy.tryHedge()) this.send(true);
     }, delay);
   }
 
@@ -132,12 +137,12 @@ class UnaryCall implements CallOwner {
   ended(attempt: UnaryAttempt, status: StatusObject): void {
     if (this.life.ended) return;
     this.live--;
-    this.life.trailer(status.metadata);
+    if (!this.life.trailer(status.metadata)) return;
     if (status.code === Status.OK) {
       const outcome = decodeResponse(this.method, attempt.response);
       if (outcome.error === undefined) {
         this.value = outcome.value;
-        if (this.hedging) this.policy.hedgeDelay(this.method).observe(performance.now() - this.startedAt);
+        if (this.hedging) this.policy.hedgeDelay(this.method).observe(this.policy.clock.now() - this.startedAt);
       }
       if (this.live > 0) this.life.cancelOthers(attempt.call!);
       this.life.finish(outcome.error);
@@ -157,7 +162,7 @@ class UnaryCall implements CallOwner {
   }
 
   private failed(error: ClientError, pushback: string | undefined): void {
-    if (this.hedgeTimer) clearTimeout(this.hedgeTimer);
+    if (this.hedgeTimer !== undefined) this.policy.clock.clearTimeout(this.hedgeTimer);
     this.hedgeTimer = undefined;
     // A closed client's calls end now: a retry could only fail with ClientClosedError.
     let delay = this.channel.closed
@@ -169,9 +174,21 @@ class UnaryCall implements CallOwner {
       this.life.finish(error);
       return;
     }
-    this.options.onRetryableError?.(error, this.retries, delay);
+    const { onRetryableError } = this.options;
+    const retries = this.retries;
+    if (onRetryableError && !this.life.callback("onRetryableError", () => onRetryableError(error, retries, delay))) {
+      return;
+    }
     this.retries++;
-    this.life.after(delay, () => this.send(false));
+    // Between attempts no call of it is on the channel: the channel ends it
+    // (with this error) if the client closes meanwhile, rather than leave its
+    // timer to fail it later.
+    this.release = this.channel.waiting(() => this.life.finish(error));
+    this.life.after(delay, () => {
+      this.release?.();
+      this.release = undefined;
+      this.send(false);
+    });
   }
 }
 

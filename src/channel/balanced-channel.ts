@@ -9,6 +9,7 @@ import {
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
+import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { ClientClosedError } from "../errors.js";
 import { isNoConnection } from "../grpc-js-errors.js";
 import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
@@ -48,6 +49,10 @@ export class BalancedChannel implements ChannelInterface {
   /** Calls created and not yet settled: what close() waits for, or cancels after its grace. */
   private readonly live = new Set<ReplayingCall>();
   private drained: (() => void) | undefined;
+  /** Engine calls between two attempts (no call on the channel): close() ends them. */
+  private readonly between = new Set<() => void>();
+  /** Bytes all calls keep for a replay, and the most they may (grpc-js's own retry buffer has the same cap). */
+  private keptBytes = 0;
   /** @internal Spans and metrics of the engine's calls and of the pool; undefined when off. */
   readonly telemetry: ClientTelemetry | undefined;
 
@@ -112,6 +117,24 @@ export class BalancedChannel implements ChannelInterface {
   }
 
   /** @internal */
+  waiting(end: () => void): () => void {
+    this.between.add(end);
+    return () => this.between.delete(end);
+  }
+
+  /** @internal A call wants to keep `bytes` more for a replay: true if the channel's cap allows. */
+  keep(bytes: number): boolean {
+    if (this.keptBytes + bytes > REFUSED_STREAM_REPLAY.maxChannelBufferedBytes) return false;
+    this.keptBytes += bytes;
+    return true;
+  }
+
+  /** @internal A call no longer keeps `bytes`. */
+  forget(bytes: number): void {
+    this.keptBytes -= bytes;
+  }
+
+  /** @internal */
   replayed(): void {
     this.replays++;
   }
@@ -150,6 +173,9 @@ export class BalancedChannel implements ChannelInterface {
       this.isClosed = true;
       this.telemetry?.close();
       this.channel.close();
+      // Calls waiting to retry end now: a retry could only fail with ClientClosedError.
+      for (const end of [...this.between]) end();
+      this.between.clear();
     }
     return done;
   }

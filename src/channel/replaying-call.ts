@@ -1,4 +1,10 @@
-import type { ChannelInterface, experimental, Metadata, status as Status, StatusObject } from "@grpc/grpc-js";
+import {
+  type ChannelInterface,
+  type experimental,
+  type Metadata,
+  status as Status,
+  type StatusObject,
+} from "@grpc/grpc-js";
 import { type Avoid, attachNote, noteOf, type PickNote, type Route } from "../balancer/pick-note.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon } from "./refused-stream.js";
@@ -17,6 +23,10 @@ export interface AttemptSource {
   replayed(): void;
   /** Called once the call's final status went to the caller. */
   settled(call: ReplayingCall): void;
+  /** The call keeps `bytes` more for a replay, if the channel's cap allows (true). */
+  keep(bytes: number): boolean;
+  /** The call no longer keeps `bytes`. */
+  forget(bytes: number): void;
   /** The final status as the caller should see it: what the channel knows of its cause, added. */
   explain(status: StatusObject, responded: boolean): StatusObject;
 }
@@ -101,7 +111,14 @@ export class ReplayingCall implements CallStream {
     this.metadata = metadata;
     this.listener = listener;
     this.avoid = noteOf(metadata)?.avoid;
-    this.startAttempt(metadata);
+    try {
+      this.startAttempt(metadata);
+    } catch (error) {
+      // Not started (a closed client): the caller hears of it by the throw, and the channel stops waiting for it.
+      this.dropKept();
+      this.source.settled(this);
+      throw error;
+    }
   }
 
   /** Where the current attempt's pick sent it; undefined before the pick (or off the SDK's balancer). */
@@ -113,25 +130,38 @@ export class ReplayingCall implements CallStream {
 
   onReceiveMetadata(metadata: Metadata): void {
     this.responded = true;
-    this.kept = undefined;
+    this.dropKept();
     this.listener!.onReceiveMetadata(metadata);
   }
 
   onReceiveMessage(message: Buffer): void {
     this.responded = true;
-    this.kept = undefined;
+    this.dropKept();
     this.listener!.onReceiveMessage(message);
   }
 
   onReceiveStatus(status: StatusObject): void {
     const { closed } = this.source;
     if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, this.replays)) {
-      replaySoon(() => this.replay());
+      replaySoon(() => this.replay(status));
       return;
     }
-    this.kept = undefined;
-    this.listener!.onReceiveStatus(this.source.explain(status, this.responded));
+    this.end(this.source.explain(status, this.responded));
+  }
+
+  /** The caller gets its one final status. */
+  private end(status: StatusObject): void {
+    this.dropKept();
+    this.listener!.onReceiveStatus(status);
     this.source.settled(this);
+  }
+
+  /** Keeps nothing more: the call will not be replayed. */
+  private dropKept(): void {
+    if (this.kept === undefined) return;
+    this.kept = undefined;
+    this.source.forget(this.keptBytes);
+    this.keptBytes = 0;
   }
 
   // --- Attempts -------------------------------------------------------------
@@ -144,13 +174,16 @@ export class ReplayingCall implements CallStream {
     call.start(metadata, this);
   }
 
-  private replay(): void {
+  private replay(refused: StatusObject): void {
     if (this.cancelled) {
       // Cancelled while the replay waited for its turn: the caller still gets its one status.
       const { code, details } = this.cancelled;
-      this.kept = undefined;
-      this.listener!.onReceiveStatus({ code, details, metadata: this.metadata!.clone() });
-      this.source.settled(this);
+      this.end({ code, details, metadata: this.metadata!.clone() });
+      return;
+    }
+    if (this.source.closed) {
+      // Closed while the replay waited: the call was never processed, and now never will be.
+      this.end(this.source.explain(refused, false));
       return;
     }
     this.replays++;
@@ -160,7 +193,13 @@ export class ReplayingCall implements CallStream {
     if (refusedBy) this.avoid = withRoute(this.avoid, refusedBy);
     const metadata = this.metadata!.clone();
     (this.listener as ReplayListener).onReplay?.(metadata, refusedBy);
-    this.startAttempt(metadata);
+    try {
+      this.startAttempt(metadata);
+    } catch (error) {
+      const details = `balanced-grpc: a refused call could not be sent again: ${error instanceof Error ? error.message : String(error)}`;
+      this.end({ code: Status.UNAVAILABLE, details, metadata: metadata.clone() });
+      return;
+    }
     const call = this.call!;
     if (this.readRequested) call.startRead();
     // grpc-js holds one outgoing message until the stream is up and expects the
@@ -216,10 +255,13 @@ export class ReplayingCall implements CallStream {
     const call = this.started("sendMessage");
     const item = { message, flags: context.flags };
     if (this.kept) {
-      this.keptBytes += message.length;
-      if (this.keptBytes > REFUSED_STREAM_REPLAY.maxBufferedBytes) {
-        this.kept = undefined; // too much to keep: this call will not be replayed
+      if (
+        this.keptBytes + message.length > REFUSED_STREAM_REPLAY.maxBufferedBytes ||
+        !this.source.keep(message.length)
+      ) {
+        this.dropKept(); // too much to keep (for this call, or for the client): this call will not be replayed
       } else {
+        this.keptBytes += message.length;
         this.kept.push(item);
       }
     }

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { ClientError, Metadata } from "nice-grpc-common";
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
 import { Feature, Point, RouteGuideDefinition, RouteSummary } from "../../generated/routeguide/route_guide.js";
 import { clientStreamingCall } from "../../src/call/client-streaming-call.js";
@@ -10,6 +10,7 @@ import { unaryCall } from "../../src/call/unary-call.js";
 import type { ResolvedRetrySettings } from "../../src/client-options.js";
 import { DEFAULT_RETRY, STREAM_WRITE_AHEAD } from "../../src/defaults.js";
 import { FakeChannel, nextTurn, policyOf } from "./fake-call.js";
+import { FakeClock } from "./fake-clock.js";
 
 /** Waits (a few turns of the event loop at most) until `condition` holds. */
 async function until(condition: () => boolean): Promise<void> {
@@ -27,14 +28,18 @@ const retry: ResolvedRetrySettings = { ...DEFAULT_RETRY, retryBaseDelayMs: 10, r
 const reply = (message: string) => Buffer.from(HelloReply.encode({ message }).finish());
 const feature = (name: string) => Buffer.from(Feature.encode(Feature.fromPartial({ name })).finish());
 
-afterEach(() => {
-  vi.useRealTimers();
+/** The calls' clock, moved by each test: backoffs end exactly when due, with no real waiting. */
+let clock = new FakeClock(Date.now());
+beforeEach(() => {
+  clock = new FakeClock(Date.now());
 });
+/** A call policy on the test's clock. */
+const policy = (retrySettings: ResolvedRetrySettings | false) => policyOf(retrySettings, false, false, clock);
 
 describe("unary", () => {
   test("sends the request, gets the reply; no deadline means none", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, { name: "x" }, {}, policyOf(retry));
+    const call = unaryCall(channel, sayHello, { name: "x" }, {}, policy(retry));
     const attempt = channel.last;
     expect(attempt.method).toBe("/helloworld.Greeter/SayHello");
     expect(attempt.deadline).toBe(Infinity);
@@ -48,14 +53,13 @@ describe("unary", () => {
 
   test("the deadline is absolute, computed once: every attempt gets the time left; waitForReady reaches grpc-js", async () => {
     const channel = new FakeChannel();
-    const before = Date.now();
-    const call = unaryCall(channel, sayHello, {}, { deadline: 5_000, waitForReady: true }, policyOf(retry));
+    const call = unaryCall(channel, sayHello, {}, { deadline: 5_000, waitForReady: true }, policy(retry));
     const deadline = channel.last.deadline as number;
-    expect(deadline).toBeGreaterThanOrEqual(before + 5_000);
-    expect(deadline).toBeLessThanOrEqual(Date.now() + 5_000);
+    expect(deadline).toBe(clock.time + 5_000);
     expect(channel.last.metadata!.getOptions().waitForReady).toBe(true);
     channel.last.end(status.UNAVAILABLE, "first attempt");
-    for (let i = 0; i < 100 && channel.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.tick(10);
+    expect(channel.calls).toHaveLength(2);
     expect(channel.calls[1]!.deadline).toBe(deadline);
     channel.last.message(reply("ok"));
     channel.last.end();
@@ -64,7 +68,7 @@ describe("unary", () => {
 
   test("errors are nice-grpc ClientErrors with the path, code and details", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, getFeature!, {}, {}, policyOf(retry));
+    const call = unaryCall(channel, getFeature!, {}, {}, policy(retry));
     channel.last.end(status.NOT_FOUND, "no such feature");
     const error = (await call.catch((e: unknown) => e)) as ClientError;
     expect(error).toBeInstanceOf(ClientError);
@@ -82,12 +86,16 @@ describe("unary", () => {
       sayHello,
       {},
       { onRetryableError: (_e, attempt, delay) => void reported.push([attempt, delay]) },
-      policyOf(retry),
+      policy(retry),
     );
     channel.last.end(status.UNAVAILABLE, "once");
-    for (let i = 0; i < 100 && channel.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.tick(reported[0]![1]);
+    expect(channel.calls).toHaveLength(2);
     channel.last.end(status.INTERNAL, "twice");
-    for (let i = 0; i < 100 && channel.calls.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.tick(reported[1]![1] - 1);
+    expect(channel.calls).toHaveLength(2); // not a moment early
+    clock.tick(1);
+    expect(channel.calls).toHaveLength(3);
     channel.last.message(reply("third time"));
     channel.last.end();
     await expect(call).resolves.toEqual({ message: "third time" });
@@ -95,7 +103,7 @@ describe("unary", () => {
     for (const [, delay] of reported) expect(delay).toBeGreaterThanOrEqual(5); // half to all of 10 ms
 
     const plain = new FakeChannel();
-    const once = unaryCall(plain, getFeature!, {}, {}, policyOf(retry));
+    const once = unaryCall(plain, getFeature!, {}, {}, policy(retry));
     plain.last.end(status.UNAVAILABLE, "not idempotent");
     await expect(once).rejects.toThrow(/not idempotent/);
     expect(plain.calls).toHaveLength(1);
@@ -103,34 +111,32 @@ describe("unary", () => {
 
   test("a non-retryable code, the last attempt, or retry: false ends the call", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, {}, {}, policyOf(retry));
+    const call = unaryCall(channel, sayHello, {}, {}, policy(retry));
     channel.last.end(status.INVALID_ARGUMENT, "bad");
     await expect(call).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(channel.calls).toHaveLength(1);
 
     const off = new FakeChannel();
-    const offCall = unaryCall(off, sayHello, {}, {}, policyOf(false));
+    const offCall = unaryCall(off, sayHello, {}, {}, policy(false));
     off.last.end(status.UNAVAILABLE, "down");
     await expect(offCall).rejects.toMatchObject({ code: status.UNAVAILABLE });
     expect(off.calls).toHaveLength(1);
   });
 
   test("a deadline that falls in a backoff ends the call then, with DEADLINE_EXCEEDED", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const channel = new FakeChannel();
     const slow = { ...retry, retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 };
-    const call = unaryCall(channel, sayHello, {}, { deadline: 300 }, policyOf(slow)).catch((e: unknown) => e);
+    const call = unaryCall(channel, sayHello, {}, { deadline: 300 }, policy(slow)).catch((e: unknown) => e);
     channel.last.end(status.UNAVAILABLE, "down");
-    await vi.advanceTimersByTimeAsync(299);
+    clock.tick(299);
     expect(channel.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    clock.tick(1);
     const error = (await call) as ClientError;
     expect(error.code).toBe(status.DEADLINE_EXCEEDED);
     expect(channel.calls).toHaveLength(1); // no second attempt
   });
 
   test("abort during a backoff rejects at once with the signal's reason; no further attempt", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const channel = new FakeChannel();
     const controller = new AbortController();
     const call = unaryCall(
@@ -138,20 +144,21 @@ describe("unary", () => {
       sayHello,
       {},
       { signal: controller.signal },
-      policyOf({ ...retry, retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 }),
+      policy({ ...retry, retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 }),
     ).catch((e: unknown) => e);
     channel.last.end(status.UNAVAILABLE, "down");
     controller.abort();
     const error = (await call) as Error;
     expect(error.name).toBe("AbortError");
-    await vi.advanceTimersByTimeAsync(10_000);
+    expect(clock.pending).toBe(0); // the backoff's timer went with the call
+    clock.tick(10_000);
     expect(channel.calls).toHaveLength(1);
   });
 
   test("abort during an attempt cancels it; abort before the start makes no call", async () => {
     const channel = new FakeChannel();
     const controller = new AbortController();
-    const call = unaryCall(channel, sayHello, {}, { signal: controller.signal }, policyOf(retry)).catch(
+    const call = unaryCall(channel, sayHello, {}, { signal: controller.signal }, policy(retry)).catch(
       (e: unknown) => e,
     );
     controller.abort(new Error("changed my mind"));
@@ -161,7 +168,7 @@ describe("unary", () => {
 
     const never = new FakeChannel();
     const aborted = AbortSignal.abort();
-    await expect(unaryCall(never, sayHello, {}, { signal: aborted }, policyOf(retry))).rejects.toMatchObject({
+    await expect(unaryCall(never, sayHello, {}, { signal: aborted }, policy(retry))).rejects.toMatchObject({
       name: "AbortError",
     });
     expect(never.calls).toHaveLength(0);
@@ -179,11 +186,11 @@ describe("unary", () => {
         onHeader: (h: Metadata) => headers.push(h.get("x-backend")),
         onTrailer: (t: Metadata) => trailers.push(t.get("x-why")),
       },
-      policyOf(retry),
+      policy(retry),
     );
     channel.last.header({ "x-backend": "a" });
     channel.last.end(status.UNAVAILABLE, "a is down", { "x-why": "down" });
-    for (let i = 0; i < 100 && channel.calls.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.tick(10);
     channel.last.header({ "x-backend": "b" });
     channel.last.message(reply("from b"));
     channel.last.end(status.OK, "", { "x-why": "fine" });
@@ -199,7 +206,7 @@ describe("unary", () => {
       sayHello,
       {},
       { metadata: Metadata({ "x-user": "u1", "x-bin": new Uint8Array([1, 2]) }) },
-      policyOf(retry),
+      policy(retry),
     );
     expect(channel.last.metadata!.get("x-user")).toEqual(["u1"]);
     expect(channel.last.metadata!.get("x-bin")).toEqual([Buffer.from([1, 2])]);
@@ -216,7 +223,7 @@ describe("unary", () => {
       getFeature!,
       { latitude: 1 },
       { onRetryableError: () => retried.push(1) },
-      policyOf(false),
+      policy(false),
     );
     const first = channel.last;
     first.refuse();
@@ -233,7 +240,7 @@ describe("unary", () => {
 
   test("a refused stream after a response header arrived is not sent again", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, getFeature!, {}, {}, policyOf(false));
+    const call = unaryCall(channel, getFeature!, {}, {}, policy(false));
     channel.last.header();
     channel.last.refuse();
     await expect(call).rejects.toMatchObject({ code: status.UNAVAILABLE });
@@ -243,7 +250,7 @@ describe("unary", () => {
 
   test("calls the client's close() ended before they were sent end CANCELLED, not retried", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, {}, {}, policyOf(retry));
+    const call = unaryCall(channel, sayHello, {}, {}, policy(retry));
     channel.closed = true;
     channel.last.end(status.UNAVAILABLE, "Channel closed before call started");
     const error = (await call.catch((e: unknown) => e)) as ClientError;
@@ -259,12 +266,12 @@ describe("unary", () => {
         throw new Error("no name");
       },
     };
-    await expect(unaryCall(channel, sayHello, unserializable, {}, policyOf(retry))).rejects.toMatchObject({
+    await expect(unaryCall(channel, sayHello, unserializable, {}, policy(retry))).rejects.toMatchObject({
       code: status.INTERNAL,
       details: expect.stringMatching(/Request message serialization failure/),
     });
     expect(channel.calls).toHaveLength(0);
-    const call = unaryCall(channel, sayHello, {}, {}, policyOf(false));
+    const call = unaryCall(channel, sayHello, {}, {}, policy(false));
     channel.last.message(Buffer.from([0xff, 0xff, 0xff]));
     channel.last.end();
     await expect(call).rejects.toMatchObject({

@@ -4,6 +4,7 @@ import { CallPolicy } from "../../src/call/call-policy.js";
 import { statusAfterClose } from "../../src/channel/refused-stream.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/client-options.js";
+import type { Clock } from "../../src/clock.js";
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;
@@ -132,6 +133,23 @@ export class FakeChannel {
   replayed(): void {
     this.replays++;
   }
+  /** Engine calls between attempts, as the channel keeps them: close() would end them. */
+  readonly between = new Set<() => void>();
+  waiting(end: () => void): () => void {
+    this.between.add(end);
+    return () => this.between.delete(end);
+  }
+  /** Bytes kept for replays, and the cap (the channel's, unless a test lowers it). */
+  keptBytes = 0;
+  keepCap = Number.POSITIVE_INFINITY;
+  keep(bytes: number): boolean {
+    if (this.keptBytes + bytes > this.keepCap) return false;
+    this.keptBytes += bytes;
+    return true;
+  }
+  forget(bytes: number): void {
+    this.keptBytes -= bytes;
+  }
   /** Calls whose final status went to their caller. */
   settledCalls = 0;
   settled(): void {
@@ -153,4 +171,5 @@ export const policyOf = (
   retry: ResolvedRetrySettings | false,
   budget: ResolvedRetryBudget | false = false,
   hedging: ResolvedHedging | false = false,
-) => new CallPolicy(retry, budget, hedging);
+  clock?: Clock,
+) => new CallPolicy(retry, budget, hedging, clock);

@@ -1,8 +1,9 @@
-import type { Clock } from "../../src/balancer/recycler.js";
+import type { Clock } from "../../src/clock.js";
 
 /** A clock that moves only when the test says: timers fire in order, never late, never early. */
 export class FakeClock implements Clock {
-  time = 0;
+  /** @param time where it starts (the calls' clock reads epoch ms; the balancer's, from 0). */
+  constructor(public time = 0) {}
   private timers: { at: number; callback: () => void; id: number }[] = [];
   private lastId = 0;
   now = () => this.time;
@@ -24,6 +25,10 @@ export class FakeClock implements Clock {
       next.callback();
     }
     this.time = to;
+  }
+  /** Moves `ms` on, firing the timers due on the way. */
+  tick(ms: number): void {
+    this.advance(this.time + ms);
   }
   get pending(): number {
     return this.timers.length;

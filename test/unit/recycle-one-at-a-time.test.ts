@@ -1,6 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { expect, test } from "vitest";
-import { type Clock, Recycler, systemClock } from "../../src/balancer/recycler.js";
+import { Recycler } from "../../src/balancer/recycler.js";
+import { type Clock, systemClock } from "../../src/clock.js";
 
 // The recycler's order and its one-at-a-time rule in the cases recycler.test.ts
 // leaves out, and the real clock it runs on by default.
