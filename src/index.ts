@@ -49,7 +49,8 @@ export type {
   SdkDefaultCallOptions,
   StrategyOptions,
 } from "./client-options.js";
-export { ClientClosedError, InvalidOptionError } from "./errors.js";
+export type { CallCallbackName } from "./errors.js";
+export { CallbackError, ClientClosedError, InvalidOptionError } from "./errors.js";
 export type { RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions } from "./server.js";
 // Servers
 export { service, startServer } from "./server.js";
