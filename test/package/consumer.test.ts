@@ -1,19 +1,20 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type CodeBlock, codeBlocks, docPages } from "../helpers/docs.js";
 
 // What a team does with the package, outside this repository: `npm pack`, a
 // fresh ESM TypeScript project that already depends on the lowest grpc-js we
 // support, the README's install commands, `npx balanced-grpc generate` on the
-// docs' protos, a strict type-check (of the TypeScript blocks of the README
-// and docs/*.md too), and a program that serves and calls it. Once with npm's default layout,
-// once with its isolated (linked) one, where a project can import only what
-// it declares.
+// docs' protos, a strict type-check (of the TypeScript blocks of README.md and
+// docs/*.md too), a program that serves and calls it, and every program of the
+// docs run to its end. Once with npm's default layout, once with its isolated
+// (linked) one, where a project can import only what it declares.
 
 const root = join(import.meta.dirname, "../..");
 const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
@@ -48,8 +49,9 @@ function sh(
   });
 }
 
+const DEFAULT_LAYOUT = "npm's default layout";
 const LAYOUTS = {
-  "npm's default layout": [],
+  [DEFAULT_LAYOUT]: [],
   "npm's isolated layout (--install-strategy=linked)": ["--install-strategy=linked"],
 } as const;
 const projects: Record<string, string> = {};
@@ -96,6 +98,60 @@ function blockFile(block: CodeBlock): string {
   return `docs/${block.page.replace(/\.md$/, "").replaceAll("/", "-")}-${block.line}.ts`;
 }
 
+/**
+ * The example addresses of the docs' programs, and where they point when this test runs them: clients reach
+ * the test's Orders server (orders-server.ts), servers listen on a free loopback port. The convention is in
+ * docs/development.md ("Writing the docs").
+ */
+function exampleAddresses(ordersServer: string): [string, string][] {
+  return [
+    ["orders.internal:50051", ordersServer],
+    ["orders-lb.internal:50051", ordersServer],
+    ["0.0.0.0:50051", "127.0.0.1:0"],
+  ];
+}
+
+/** Starts the project's compiled orders-server.js; resolves once it prints its address. */
+async function startOrdersServer(project: string) {
+  const child = spawn(process.execPath, ["dist/orders-server.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`orders-server.js exited (${code}) before printing its address\n${stderr}`);
+  });
+  const [address] = (await Promise.race([once(createInterface({ input: child.stdout }), "line"), exited])) as [string];
+  exited.catch(() => {}); // it exits when stopped
+  return {
+    address,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}
+
+test("the README's install commands are the ones the fresh projects run", () => {
+  const install = blocks.find(
+    (block) =>
+      block.page === "README.md" && block.language === "sh" && block.text.includes("npm install balanced-grpc"),
+  );
+  const commands = install?.text
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter(Boolean);
+  // freshProject installs the package (from its tarball), then buf and ts-proto (at our pinned versions);
+  // the first test of each project runs generate.
+  expect(commands).toEqual([
+    "npm install balanced-grpc",
+    "npm install --save-dev @bufbuild/buf ts-proto",
+    "npx balanced-grpc generate",
+  ]);
+});
+
 describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
   let project: string;
   beforeAll(() => {
@@ -124,6 +180,10 @@ describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
     }
     await writeFile(join(project, "main.ts"), await readFile(join(import.meta.dirname, "consumer-program.ts"), "utf8"));
     await writeFile(
+      join(project, "orders-server.ts"),
+      await readFile(join(import.meta.dirname, "orders-server.ts"), "utf8"),
+    );
+    await writeFile(
       join(project, "tsconfig.json"),
       JSON.stringify({
         compilerOptions: {
@@ -136,7 +196,7 @@ describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
           outDir: "dist",
           types: ["node"],
         },
-        include: ["main.ts", "generated", "docs"],
+        include: ["main.ts", "orders-server.ts", "generated", "docs"],
       }),
     );
     await sh("npx", ["tsc", "-p", "tsconfig.json"], project);
@@ -204,6 +264,38 @@ console.log("required");
     );
     const { stdout } = await sh(process.execPath, ["check.cjs"], project);
     expect(stdout).toContain("required");
+  });
+});
+
+// Once is enough: the project's own program above already runs in both layouts; the docs' programs were
+// type-checked in both.
+describe("the docs' programs, in the fresh project with npm's default layout (compiled above)", () => {
+  test("every program in the docs runs to its end, against an Orders server", async () => {
+    const project = projects[DEFAULT_LAYOUT]!;
+    const server = await startOrdersServer(project);
+    try {
+      const failures: string[] = [];
+      // A few at a time: each is a Node process that loads grpc-js.
+      const queue = docBlocks("ts");
+      const runNext = async (): Promise<void> => {
+        const block = queue.shift();
+        if (!block) return;
+        const file = join(project, "dist", blockFile(block).replace(/\.ts$/, ".js"));
+        let js = await readFile(file, "utf8");
+        for (const [example, real] of exampleAddresses(server.address)) js = js.replaceAll(example, real);
+        if (/\.internal\b/.test(js))
+          failures.push(`${block.page}:${block.line}: an example host this test does not map`);
+        await writeFile(file, js);
+        await sh(process.execPath, [file], project, 30_000).catch((error: Error) =>
+          failures.push(`${block.page}:${block.line}: ${error.message}`),
+        );
+        return runNext();
+      };
+      await Promise.all([runNext(), runNext(), runNext()]);
+      expect(failures).toEqual([]);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

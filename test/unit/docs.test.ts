@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { remark } from "remark";
 import remarkValidateLinks from "remark-validate-links";
-import { engine } from "unified-engine";
-import type { VFile } from "vfile";
+import { type Context, type Options as EngineOptions, engine } from "unified-engine";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type CodeBlock, codeBlocks, type DocPage, docPages, FRAGMENT_MARKER } from "../helpers/docs.js";
 
@@ -23,21 +22,22 @@ beforeAll(async () => {
 
 /** The messages remark-validate-links leaves on the pages, checked together so links across pages are followed. */
 async function linkProblems(paths: string[]): Promise<string[]> {
-  const files = await new Promise<VFile[]>((resolve, reject) =>
+  const files = await new Promise<Context["files"]>((resolve, reject) =>
     engine(
       {
         processor: remark(),
         files: paths,
         cwd: root,
         // Local links only: no Git host to check full URLs against, and nothing fetched.
-        plugins: [[remarkValidateLinks, { repository: false, root }]],
+        // (The plugin's options are typed; the engine's list takes any plugin's.)
+        plugins: [[remarkValidateLinks, { repository: false, root }]] as unknown as EngineOptions["plugins"],
         detectConfig: false,
         detectIgnore: false,
         output: false,
         out: false,
         silent: true,
       },
-      (error, _code, context) => (error ? reject(error) : resolve((context?.files ?? []) as VFile[])),
+      (error, _code, context) => (error ? reject(error) : resolve(context?.files ?? [])),
     ),
   );
   return files.flatMap((file) =>
@@ -82,7 +82,7 @@ describe("code blocks", () => {
 
   test("every fragment marker stands right before a code block", () => {
     for (const page of pages) {
-      const markers = page.text.split(FRAGMENT_MARKER).length - 1;
+      const markers = page.text.split("\n").filter((line) => line.trim() === FRAGMENT_MARKER).length;
       const fragments = codeBlocks(page).filter((block) => block.fragment).length;
       expect(fragments, `${page.path}: ${FRAGMENT_MARKER} not followed by a code block`).toBe(markers);
     }
