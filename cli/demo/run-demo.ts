@@ -28,7 +28,7 @@ export interface DemoOptions {
 const percent = (share: number) => `${bar(share)} ${(share * 100).toFixed(0).padStart(3)}%`;
 const yes = (ok: boolean) => (ok ? "yes" : "NO");
 
-/** Runs the demo; resolves to true when every scene behaved as the README says. */
+/** Runs the demo; resolves to true when every scene behaved as the README says (its quick start; docs/demo.md has a run). */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const out = options.json ? process.stderr : process.stdout;
   const log = (line = "") => out.write(`${line}\n`);

@@ -41,7 +41,7 @@ export async function spreadScene(cluster: DemoCluster, settings: SceneSettings)
         const connections = await early;
         const reached = shares.filter((s) => s > 0).length;
         const even = shares.every((s) => Math.abs(s - 1 / count) <= 0.1 / count);
-        // What the README promises for each strategy and path.
+        // What the README (quick start) and docs/demo.md promise for each strategy and path.
         const [expected, holds] = promise(name, path, connections, reached, even, settings);
         results.push({
           ...load,

@@ -4,7 +4,7 @@ import { run } from "../helpers/exec.js";
 
 const root = join(import.meta.dirname, "../..");
 
-test("the README's middleware example runs", async () => {
+test("the middleware example of docs/calls.md runs", async () => {
   const output = await run(process.execPath, ["--import", "tsx", "examples/compose-middleware.ts"], root);
   expect(output).toContain("Hello middleware");
   expect(output).toMatch(/\/helloworld.Greeter\/SayHello ok in/);

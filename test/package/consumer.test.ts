@@ -1,18 +1,20 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type CodeBlock, codeBlocks, docPages } from "../helpers/docs.js";
 
 // What a team does with the package, outside this repository: `npm pack`, a
 // fresh ESM TypeScript project that already depends on the lowest grpc-js we
 // support, the README's install commands, `npx balanced-grpc generate` on the
-// README's proto, a strict type-check (of the README's TypeScript blocks too),
-// and a program that serves and calls it. Once with npm's default layout,
-// once with its isolated (linked) one, where a project can import only what
-// it declares.
+// docs' protos, a strict type-check (of the TypeScript blocks of README.md and
+// docs/*.md too), a program that serves and calls it, and every program of the
+// docs run to its end. Once with npm's default layout, once with its isolated
+// (linked) one, where a project can import only what it declares.
 
 const root = join(import.meta.dirname, "../..");
 const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
@@ -25,7 +27,8 @@ const dev = (name: string) => `${name}@${manifest.devDependencies[name]}`;
 
 let work: string;
 let tarball: string;
-let readme: string;
+/** The code blocks of README.md and docs/*.md. */
+let blocks: CodeBlock[];
 
 function sh(
   command: string,
@@ -46,8 +49,9 @@ function sh(
   });
 }
 
+const DEFAULT_LAYOUT = "npm's default layout";
 const LAYOUTS = {
-  "npm's default layout": [],
+  [DEFAULT_LAYOUT]: [],
   "npm's isolated layout (--install-strategy=linked)": ["--install-strategy=linked"],
 } as const;
 const projects: Record<string, string> = {};
@@ -71,7 +75,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "balanced-grpc-consumer-"));
   const { stdout } = await sh("npm", ["pack", "--json", "--pack-destination", work], root);
   tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
-  readme = await readFile(join(root, "README.md"), "utf8");
+  blocks = (await docPages(root)).flatMap(codeBlocks);
   // Both projects at once: installing mostly waits on npm.
   await Promise.all(
     Object.entries(LAYOUTS).map(async ([layout, flags]) => {
@@ -84,16 +88,69 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** The fenced blocks of a language in the README, skipping those marked `<!-- fragment -->` just before. */
-function readmeBlocks(language: string): string[] {
-  const blocks: string[] = [];
-  for (const match of readme.matchAll(
-    new RegExp(`(<!-- fragment -->\\s*)?\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g"),
-  )) {
-    if (!match[1]) blocks.push(match[2]!);
-  }
-  return blocks;
+/** The code blocks of a language in the docs, skipping those marked `<!-- fragment -->` just before. */
+function docBlocks(language: string): CodeBlock[] {
+  return blocks.filter((block) => block.language === language && !block.fragment);
 }
+
+/** Where a block goes in the fresh project: docs/<page>-<line>.ts, so a compile error names its page and line. */
+function blockFile(block: CodeBlock): string {
+  return `docs/${block.page.replace(/\.md$/, "").replaceAll("/", "-")}-${block.line}.ts`;
+}
+
+/**
+ * The example addresses of the docs' programs, and where they point when this test runs them: clients reach
+ * the test's Orders server (orders-server.ts), servers listen on a free loopback port. The convention is in
+ * docs/development.md ("Writing the docs").
+ */
+function exampleAddresses(ordersServer: string): [string, string][] {
+  return [
+    ["orders.internal:50051", ordersServer],
+    ["orders-lb.internal:50051", ordersServer],
+    ["0.0.0.0:50051", "127.0.0.1:0"],
+  ];
+}
+
+/** Starts the project's compiled orders-server.js; resolves once it prints its address. */
+async function startOrdersServer(project: string) {
+  const child = spawn(process.execPath, ["dist/orders-server.js"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`orders-server.js exited (${code}) before printing its address\n${stderr}`);
+  });
+  const [address] = (await Promise.race([once(createInterface({ input: child.stdout }), "line"), exited])) as [string];
+  exited.catch(() => {}); // it exits when stopped
+  return {
+    address,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}
+
+test("the README's install commands are the ones the fresh projects run", () => {
+  const install = blocks.find(
+    (block) =>
+      block.page === "README.md" && block.language === "sh" && block.text.includes("npm install balanced-grpc"),
+  );
+  const commands = install?.text
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter(Boolean);
+  // freshProject installs the package (from its tarball), then buf and ts-proto (at our pinned versions);
+  // the first test of each project runs generate.
+  expect(commands).toEqual([
+    "npm install balanced-grpc",
+    "npm install --save-dev @bufbuild/buf ts-proto",
+    "npx balanced-grpc generate",
+  ]);
+});
 
 describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
   let project: string;
@@ -101,27 +158,31 @@ describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
     project = projects[layout]!;
   });
 
-  test("generate, type-check strictly (the README's TypeScript too), serve and call", async () => {
-    // The README's protos, each opening with a comment that names its file.
-    const protos = readmeBlocks("proto");
+  test("generate, type-check strictly (the docs' TypeScript too), serve and call", async () => {
+    // The docs' protos, each opening with a comment that names its file.
+    const protos = docBlocks("proto");
     expect(protos.length).toBeGreaterThan(1);
     for (const proto of protos) {
-      const path = /^\/\/ (proto\/\S+\.proto)/.exec(proto)?.[1];
-      expect(path, "a README proto block's first line names its file").toBeDefined();
+      const path = /^\/\/ (proto\/\S+\.proto)/.exec(proto.text)?.[1];
+      expect(path, `the proto block at ${proto.page}:${proto.line} names its file on its first line`).toBeDefined();
       await mkdir(join(project, path!, ".."), { recursive: true });
-      await writeFile(join(project, path!), proto);
+      await writeFile(join(project, path!), proto.text);
     }
     const generated = await sh("npx", ["balanced-grpc", "generate"], project);
     expect(generated.stdout).toContain("createOrdersClient");
 
-    const blocks = readmeBlocks("ts");
-    expect(blocks.length).toBeGreaterThan(3);
-    await mkdir(join(project, "readme"));
-    for (const [i, block] of blocks.entries()) {
-      // Each block is its own module, importing from the project root as the README shows.
-      await writeFile(join(project, "readme", `block-${i}.ts`), block.replaceAll('"./generated/', '"../generated/'));
+    const programs = docBlocks("ts");
+    expect(programs.length).toBeGreaterThan(3);
+    await mkdir(join(project, "docs"));
+    for (const block of programs) {
+      // Each block is its own module, importing from the project root as the docs show.
+      await writeFile(join(project, blockFile(block)), block.text.replaceAll('"./generated/', '"../generated/'));
     }
     await writeFile(join(project, "main.ts"), await readFile(join(import.meta.dirname, "consumer-program.ts"), "utf8"));
+    await writeFile(
+      join(project, "orders-server.ts"),
+      await readFile(join(import.meta.dirname, "orders-server.ts"), "utf8"),
+    );
     await writeFile(
       join(project, "tsconfig.json"),
       JSON.stringify({
@@ -135,7 +196,7 @@ describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
           outDir: "dist",
           types: ["node"],
         },
-        include: ["main.ts", "generated", "readme"],
+        include: ["main.ts", "orders-server.ts", "generated", "docs"],
       }),
     );
     await sh("npx", ["tsc", "-p", "tsconfig.json"], project);
@@ -177,10 +238,13 @@ describe.each(Object.keys(LAYOUTS))("a fresh project, %s", (layout) => {
     expect([...versions]).toEqual([LOWEST_GRPC_JS]); // the project's own copy, used by everything
   });
 
-  test("the README's buf.gen.yaml (ts-proto and the shipped plugin bin) generates the same clients", async () => {
-    const [template] = readmeBlocks("yaml").filter((block) => block.includes("protoc-gen-balanced-grpc"));
+  test("the docs' buf.gen.yaml (ts-proto and the shipped plugin bin) generates the same clients", async () => {
+    const [template] = docBlocks("yaml").filter((block) => block.text.includes("protoc-gen-balanced-grpc"));
     expect(template).toBeDefined();
-    await writeFile(join(project, "buf.gen.own.yaml"), template!.replaceAll("out: generated", "out: generated-own"));
+    await writeFile(
+      join(project, "buf.gen.own.yaml"),
+      template!.text.replaceAll("out: generated", "out: generated-own"),
+    );
     await sh("npx", ["buf", "generate", "proto", "--template", "buf.gen.own.yaml"], project);
     const own = await readFile(join(project, "generated-own/shop/orders/v1/orders_sdk.ts"), "utf8");
     const ours = await readFile(join(project, "generated/shop/orders/v1/orders_sdk.ts"), "utf8");
@@ -203,16 +267,52 @@ console.log("required");
   });
 });
 
-describe("a fresh project with the README's Observability setup, verbatim", () => {
+// Once is enough: the project's own program above already runs in both layouts; the docs' programs were
+// type-checked in both.
+describe("the docs' programs, in the fresh project with npm's default layout (compiled above)", () => {
+  test("every program in the docs runs to its end, against an Orders server", async () => {
+    const project = projects[DEFAULT_LAYOUT]!;
+    const server = await startOrdersServer(project);
+    try {
+      const failures: string[] = [];
+      // A few at a time: each is a Node process that loads grpc-js.
+      const queue = docBlocks("ts");
+      const runNext = async (): Promise<void> => {
+        const block = queue.shift();
+        if (!block) return;
+        const file = join(project, "dist", blockFile(block).replace(/\.ts$/, ".js"));
+        let js = await readFile(file, "utf8");
+        for (const [example, real] of exampleAddresses(server.address)) js = js.replaceAll(example, real);
+        if (/\.internal\b/.test(js))
+          failures.push(`${block.page}:${block.line}: an example host this test does not map`);
+        await writeFile(file, js);
+        await sh(process.execPath, [file], project, 30_000).catch((error: Error) =>
+          failures.push(`${block.page}:${block.line}: ${error.message}`),
+        );
+        return runNext();
+      };
+      await Promise.all([runNext(), runNext(), runNext()]);
+      expect(failures).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("a fresh project with the docs' OpenTelemetry setup, verbatim", () => {
   test("its otel.ts preloaded: our client spans, attempts and the server span reach its OTLP endpoint, and the metrics", async () => {
     // The projects above have no @opentelemetry/api: they prove nothing changes without it.
     const project = await freshProject([]);
-    const section = readme.slice(readme.indexOf("## Observability"));
-    const install = /```sh\n(npm install [^\n]+)\n```/.exec(section)?.[1];
-    const setup = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-    expect(install && setup, "the Observability section's install command and otel.ts").toBeTruthy();
-    await sh("sh", ["-c", `${install} --no-audit --no-fund`], project);
-    await writeFile(join(project, "otel.ts"), setup!);
+    // The block that names itself otel.ts (a fragment: the projects above lack its packages), and the
+    // command on its page that installs them.
+    const setup = blocks.find((block) => block.language === "ts" && block.text.startsWith("// otel.ts"));
+    const install = blocks.find(
+      (block) => block.page === setup?.page && block.language === "sh" && block.text.includes("@opentelemetry/api"),
+    );
+    expect(setup && install, "the docs' otel.ts and the command that installs its packages").toBeTruthy();
+    expect(install!.text.trim().split("\n"), "one npm install line").toHaveLength(1);
+    await sh("sh", ["-c", `${install!.text.trim()} --no-audit --no-fund`], project);
+    await writeFile(join(project, "otel.ts"), setup!.text);
     await writeFile(
       join(project, "observed.ts"),
       await readFile(join(import.meta.dirname, "observed-program.ts"), "utf8"),
