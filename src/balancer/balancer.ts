@@ -214,8 +214,12 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     for (const connection of this.all()) connection.health = this.newHealth(connection);
     this.choose = chooser(settings.pick);
     this.limits?.stop();
-    this.limits = new StreamLimits(settings.streamsPerConnection, settings.probeStreamLimit, (key) =>
-      this.learned(key),
+    this.limits = new StreamLimits(
+      settings.streamsPerConnection,
+      settings.probeStreamLimit,
+      (key) => this.learned(key),
+      undefined,
+      (key) => this.serving.some((c) => c.key === key && c.state === State.READY),
     );
     for (const c of this.all()) c.setStreamLimit(this.limits.of(c.key, c.endpoint));
     this.sizer?.stop();
@@ -257,12 +261,16 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       for (const extra of existing.slice(max)) this.retire(extra);
       for (let i = existing.length; i < min; i++) wanted.push(this.open(endpoint));
     }
-    for (const gone of byEndpoint.values()) for (const connection of gone) this.retire(connection);
+    for (const [key, gone] of byEndpoint) {
+      for (const connection of gone) this.retire(connection);
+      this.limits?.forget(key);
+    }
     return wanted;
   }
 
   private open(endpoint: Endpoint): Connection {
     const connection = this.make(endpoint, "serving");
+    this.limits!.connecting(connection.key, endpoint);
     connection.startConnecting();
     return connection;
   }
@@ -292,6 +300,12 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
         this.shrinking.delete(connection);
       }
       return;
+    }
+    // A connection that became ready (new, or back after its server was down) has its server's limit learned.
+    if (connection.state === State.READY && connection.previousState !== State.READY) {
+      this.limits?.ready(connection.key, connection.endpoint);
+    } else if (connection.previousState === State.READY && connection.state !== State.READY) {
+      this.limits?.down(connection.key);
     }
     if (this.replacing?.next === connection) {
       this.onReplacementChange(connection);

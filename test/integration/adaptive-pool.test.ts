@@ -2,8 +2,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { type ClientOptions, pickFirst, pool, roundRobin } from "balanced-grpc";
 import { afterEach, describe, expect, test } from "vitest";
 import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
-import type { Backend } from "../../harness/backend.js";
-import { type InProcessBackends, startBackends } from "../../harness/backend-group.js";
+import { type Backend, startBackend } from "../../harness/backend.js";
+
+import { freePort, type InProcessBackends, startBackends } from "../../harness/backend-group.js";
 import { runCalls } from "../../harness/load.js";
 
 // Servers that advertise a stream limit (grpc.max_concurrent_streams): the
@@ -89,7 +90,8 @@ describe("one server that allows 20 streams, 60 calls held open at once", () => 
   test("pool({ idleMs: 300 }): all 60 run at once on 3 connections; once released and idle, it shrinks back to 1", async () => {
     const { backends, client } = await setup(1, 20);
     const sdk = client({ strategy: pool({ idleMs: 300 }) });
-    await sdk.sayHello({ name: "warm-up" }); // the server's limit is learned
+    await sdk.sayHello({ name: "warm-up" });
+    expect(await until(() => sdk.$channel.stats()[0]?.streamLimitSource === "server")).toBe(true);
     const { release, calls, server } = await held(backends, sdk);
     expect(await until(() => server.running === 60)).toBe(true);
     const during = sdk.$channel.stats();
@@ -113,5 +115,39 @@ describe("one server that allows 20 streams, 60 calls held open at once", () => 
     release();
     expect(await Promise.all(calls)).toEqual(Array(60).fill("ok"));
     expect(server.peakRunning).toBe(20);
+  });
+});
+
+describe("a server that starts after its client, and restarts with another limit", () => {
+  test("pool() learns the limit once the server listens, and learns it again after the restart", async () => {
+    const address = `127.0.0.1:${await freePort("127.0.0.1")}`;
+    const sdk = createGreeterClient({ target: address, strategy: pool(), retry: false });
+    const limitOf = () => sdk.$channel.stats().find((c) => c.role === "serving");
+    try {
+      // Calls wait for the server, which is not there yet.
+      const early = sdk.sayHello({ name: "early" }, { waitForReady: true, deadline: 20_000 });
+      await delay(300);
+      let server = await startBackend({ address, maxConcurrentStreams: 10, slowMs: 20 });
+      await early;
+      expect(await until(() => limitOf()?.streamLimitSource === "server")).toBe(true);
+      expect(limitOf()?.streamLimit).toBe(10);
+      // 60 in flight at a limit of 10: the pool grows past one connection.
+      const { failed } = await runCalls(300, 60, () => sdk.sayHello({ name: "load" }));
+      expect(failed).toEqual([]);
+      expect(server.peers.size).toBeGreaterThan(1);
+
+      await server.shutdown();
+      server = await startBackend({ address, maxConcurrentStreams: 5 });
+      try {
+        await sdk.sayHello({ name: "after the restart" }, { waitForReady: true, deadline: 20_000 });
+        // Probes of one address start at most every 5 s: the new limit comes within that.
+        expect(await until(() => limitOf()?.streamLimit === 5, 15_000)).toBe(true);
+        expect(sdk.$channel.stats().every((c) => c.streamLimit === 5)).toBe(true);
+      } finally {
+        await server.shutdown();
+      }
+    } finally {
+      await sdk.close({ graceMs: 0 });
+    }
   });
 });
