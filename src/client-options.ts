@@ -18,6 +18,8 @@ import {
   DEFAULT_FAILURE_ACCRUAL,
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
+  DEFAULT_MAX_METADATA_SIZE,
+  MAX_METADATA_SIZE_LIMIT,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_POOL_IDLE_MS,
   DEFAULT_RETRY,
@@ -110,6 +112,19 @@ export interface ChannelSettings {
    * @default true
    */
   telemetry?: boolean;
+  /**
+   * The most metadata a call may send, bytes, counted as HTTP/2 counts a
+   * header list (each entry's name and value, plus 32; binary values as
+   * base64): a call with more fails at once, before anything is sent, with an
+   * `InvalidOptionError` naming the size and this limit, and is not retried.
+   * Servers refuse large header lists in their own ways (grpc-js servers
+   * reset the stream past about 64 KiB, grpc-java and gRPC C++ answer
+   * RESOURCE_EXHAUSTED past 8 KiB by default, grpc-go accepts up to 16 MiB);
+   * raise it for servers that accept more. Checked for the calls of SDK
+   * clients; calls of other clients made on a `BalancedChannel` are not.
+   * @default 65536
+   */
+  maxMetadataSize?: number;
 }
 
 /** Failure accrual; see {@link ChannelSettings.failureAccrual}. */
@@ -319,6 +334,8 @@ export interface ResolvedChannelSettings {
   outlierDetection: Record<string, unknown> | undefined;
   /** Whether calls and the pool report to OpenTelemetry. */
   telemetry: boolean;
+  /** The most metadata a call may send, bytes (see {@link ChannelSettings.maxMetadataSize}). */
+  maxMetadataSize: number;
 }
 
 /** @internal Retry settings of a client with every default applied. */
@@ -379,6 +396,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   idleMs: true,
   streamsPerConnection: true,
   telemetry: true,
+  maxMetadataSize: true,
 } satisfies Record<ClientOptionName, true>);
 
 /**
@@ -435,6 +453,12 @@ export function resolveChannelSettings(
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
     telemetry: resolveTelemetry(settings.telemetry),
+    maxMetadataSize: checkInteger(
+      "maxMetadataSize",
+      settings.maxMetadataSize ?? DEFAULT_MAX_METADATA_SIZE,
+      1,
+      MAX_METADATA_SIZE_LIMIT,
+    ),
   };
 }
 

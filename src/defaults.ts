@@ -121,6 +121,16 @@ export const REFUSED_STREAM_REPLAY = {
   maxChannelBufferedBytes: 16 * 1024 * 1024,
 } as const;
 
+/**
+ * The most metadata a call may send, bytes, as HTTP/2 counts a header list:
+ * 64 KiB, about what a grpc-js (Node) server accepts before it resets the
+ * stream; grpc-java and gRPC C++ servers accept 8 KiB by default, grpc-go 16 MiB.
+ */
+export const DEFAULT_MAX_METADATA_SIZE = 65_536;
+
+/** The largest `maxMetadataSize` accepted: grpc-go's own limit (16 MiB). */
+export const MAX_METADATA_SIZE_LIMIT = 16 * 1024 * 1024;
+
 /** Client keepalive with `keepalive: true`: a hung server is left within ~2 s. */
 export const DEFAULT_KEEPALIVE = { timeMs: 1_000, timeoutMs: 1_000 } as const;
 

@@ -1,13 +1,13 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
-import { ClientError } from "nice-grpc-common";
+import { ClientError, type Metadata } from "nice-grpc-common";
 import { type Avoid, attachNote } from "../balancer/pick-note.js";
 import { type Clock, callClock } from "../clock.js";
-import { CallbackError, type CallCallbackName } from "../errors.js";
+import { CallbackError, type CallCallbackName, InvalidOptionError } from "../errors.js";
 import type { CallTelemetry } from "../telemetry/call-telemetry.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
 import { absoluteDeadline } from "./deadline.js";
-import { incomingMetadata, outgoingMetadata } from "./metadata.js";
+import { incomingMetadata, metadataSize, outgoingMetadata } from "./metadata.js";
 
 /** What a call's attempt is cancelled with when the caller ends it. */
 const CANCELLED_DETAILS = "Cancelled on client";
@@ -84,6 +84,7 @@ export class CallLifecycle {
    */
   open(channel: CallChannel, listener: CallListener, avoid?: Avoid, alongside = false): CallStream | undefined {
     try {
+      if (this.options.metadata) checkMetadataSize(this.options.metadata, channel.maxMetadataSize);
       let call = channel.newCall(this.path, this.deadline, null, null, 0);
       // Telemetry wraps the attempt: its span, its trace context in the metadata, its metrics.
       if (this.telemetry) call = this.telemetry.attempt(call, alongside);
@@ -180,4 +181,16 @@ export class CallLifecycle {
     this.telemetry?.end(outcome);
     this.owner.callEnded(error);
   }
+}
+
+/** Metadata larger than the channel takes fails the call before anything is sent: a server would reset the stream. */
+function checkMetadataSize(metadata: Metadata, limit: number): void {
+  const size = metadataSize(metadata);
+  if (size <= limit) return;
+  throw new InvalidOptionError(
+    "metadata",
+    `${size} bytes`,
+    `expected at most ${limit} bytes of metadata (each entry's name and value plus 32, as HTTP/2 counts it; ` +
+      "the client's maxMetadataSize)",
+  );
 }

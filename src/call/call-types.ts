@@ -16,6 +16,8 @@ export type CallListener = Parameters<CallStream["start"]>[1];
 /** @internal What a call is made on: a BalancedChannel, or a fake in unit tests. */
 export interface CallChannel {
   readonly closed: boolean;
+  /** The most metadata a call may send, bytes. */
+  readonly maxMetadataSize: number;
   /**
    * A call between attempts: `close()` calls `end` (the call ends now) unless
    * released first. Returns the release.

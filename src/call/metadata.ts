@@ -20,3 +20,22 @@ export function incomingMetadata(grpc: GrpcMetadata): Metadata {
   for (const key of Object.keys(grpc.getMap())) metadata.set(key, grpc.get(key) as string[]);
   return metadata;
 }
+
+/** Per entry, what HTTP/2 adds to its name and value when it counts a header list (RFC 7541 §4.1). */
+const ENTRY_OVERHEAD = 32;
+
+/**
+ * @internal
+ * The size of `metadata` as HTTP/2 counts a header list: each entry's name
+ * and value plus 32 bytes; binary (`-bin`) values as the base64 sent.
+ */
+export function metadataSize(metadata: Metadata): number {
+  let size = 0;
+  for (const [key, values] of metadata) {
+    for (const value of values) {
+      const length = typeof value === "string" ? Buffer.byteLength(value) : Math.ceil(value.length / 3) * 4;
+      size += key.length + length + ENTRY_OVERHEAD;
+    }
+  }
+  return size;
+}

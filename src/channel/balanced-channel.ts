@@ -9,7 +9,7 @@ import {
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
-import { REFUSED_STREAM_REPLAY } from "../defaults.js";
+import { DEFAULT_MAX_METADATA_SIZE, REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { ClientClosedError } from "../errors.js";
 import { isNoConnection } from "../grpc-js-errors.js";
 import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
@@ -64,6 +64,8 @@ export class BalancedChannel implements ChannelInterface {
     /** Whether its credentials use TLS: a failure to connect without it may be a TLS server. */
     private readonly secure: boolean,
     telemetry?: ClientTelemetry,
+    /** @internal The most metadata an SDK client's call may send, bytes. */
+    readonly maxMetadataSize = DEFAULT_MAX_METADATA_SIZE,
   ) {
     this.telemetry = telemetry;
   }

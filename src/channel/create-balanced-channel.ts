@@ -51,5 +51,12 @@ export function openChannel(settings: ResolvedChannelSettings): BalancedChannel 
     ...board.asChannelOption(),
     "grpc.service_config": serviceConfig,
   });
-  return new BalancedChannel(settings.target, channel, board, settings.credentials._isSecure(), telemetry);
+  return new BalancedChannel(
+    settings.target,
+    channel,
+    board,
+    settings.credentials._isSecure(),
+    telemetry,
+    settings.maxMetadataSize,
+  );
 }

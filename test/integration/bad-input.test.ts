@@ -1,7 +1,14 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type ClientMiddleware, createServiceClient, InvalidOptionError, Metadata, roundRobin } from "balanced-grpc";
+import {
+  CallbackError,
+  type ClientMiddleware,
+  createServiceClient,
+  InvalidOptionError,
+  Metadata,
+  roundRobin,
+} from "balanced-grpc";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
 import { createRouteGuideClient, type RouteGuideSdkClient } from "../../generated/routeguide/route_guide_sdk.js";
@@ -144,15 +151,67 @@ describe("call options, every call kind: the call fails (never throws, never cra
   });
 });
 
-test("metadata too large to send fails at once, without retries", async () => {
-  const greeter = createServiceClient(GreeterDefinition, { target: backend.address });
-  const retries: number[] = [];
-  const error = await greeter
-    .sayHello({}, { metadata: Metadata({ "x-big": "a".repeat(1_000_000) }), onRetryableError: () => retries.push(1) })
-    .catch((e: unknown) => e);
-  expect(error).toMatchObject({ code: 13 });
-  expect(retries).toEqual([]);
-  greeter.close();
+describe("metadata too large to send", () => {
+  test("fails at once, before anything is sent, naming its size and the limit; not retried", async () => {
+    const greeter = createServiceClient(GreeterDefinition, { target: backend.address });
+    const retries: number[] = [];
+    const calls = backend.calls;
+    const error = await greeter
+      .sayHello({}, { metadata: Metadata({ "x-big": "a".repeat(1_000_000) }), onRetryableError: () => retries.push(1) })
+      .catch((e: unknown) => e);
+    expectInvalid(error, "metadata", "1000037 bytes", "at most 65536 bytes", "maxMetadataSize");
+    expect(retries).toEqual([]);
+    expect(backend.calls).toBe(calls);
+    await greeter.close();
+  });
+
+  test("below the limit it is sent; a raised limit lets the server decide (a grpc-js server resets the stream, once)", async () => {
+    const greeter = createServiceClient(GreeterDefinition, { target: backend.address, maxMetadataSize: 2_000_000 });
+    await expect(greeter.sayHello({}, { metadata: Metadata({ "x-ok": "a".repeat(60_000) }) })).resolves.toBeDefined();
+    const retries: number[] = [];
+    const error = await greeter
+      .sayHello({}, { metadata: Metadata({ "x-big": "a".repeat(1_000_000) }), onRetryableError: () => retries.push(1) })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 13 });
+    expect(retries).toEqual([]);
+    await greeter.close();
+  });
+
+  test("maxMetadataSize must be a whole number of bytes", () => {
+    expectInvalid(
+      thrown(() => createServiceClient(GreeterDefinition, { target: backend.address, maxMetadataSize: 0 })),
+      "maxMetadataSize",
+      "0",
+    );
+  });
+});
+
+describe("callbacks that throw", () => {
+  const boom = () => {
+    throw new Error("my callback broke");
+  };
+  test.each(["onHeader", "onTrailer", "onRetryableError"] as const)(
+    "%s: the call fails with a CallbackError, the process goes on, close() resolves",
+    async (name) => {
+      const greeter = createServiceClient(GreeterDefinition, { target: backend.address, strategy: roundRobin() });
+      if (name === "onRetryableError") backend.knobs.failEvery = 1;
+      try {
+        const error = await greeter.sayHello({ name: "x" }, { [name]: boom }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CallbackError);
+        expect(error).toMatchObject({ callback: name, cause: new Error("my callback broke") });
+      } finally {
+        backend.knobs.failEvery = 0;
+      }
+      await expect(greeter.close()).resolves.toBeUndefined();
+    },
+  );
+
+  test("a stream's onTrailer: the loop throws it; the client closes", async () => {
+    const error = await (async () => {
+      for await (const _ of routes.listFeatures({}, { onTrailer: boom }));
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "CallbackError", callback: "onTrailer" });
+  });
 });
 
 describe("middleware", () => {

@@ -115,6 +115,7 @@ export function avoidedBackends(metadata: Metadata): string[] | undefined {
  */
 export class FakeChannel {
   closed = false;
+  maxMetadataSize = 65_536;
   replays = 0;
   readonly calls: FakeCall[] = [];
   /** The backends attempts go to, in turn. */
