@@ -19,13 +19,13 @@ import {
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_MAX_METADATA_SIZE,
-  MAX_METADATA_SIZE_LIMIT,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_POOL_IDLE_MS,
   DEFAULT_RETRY,
   DEFAULT_RETRY_BUDGET,
   DEFAULT_STRATEGY,
   DEFAULT_TELEMETRY,
+  MAX_METADATA_SIZE_LIMIT,
   MIN_CLIENT_MAX_CONNECTION_AGE_MS,
 } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
@@ -80,6 +80,16 @@ export interface ChannelSettings {
    * @default undefined (connections are kept)
    */
   maxConnectionAge?: number;
+  /**
+   * How long calls still running on a connection past its `maxConnectionAge`
+   * may take, ms; then they are cancelled (CANCELLED) and it closes. As a
+   * server's grace, it must exceed your longest call or stream. Needs
+   * `maxConnectionAge`. Without it, a long stream keeps its old connection
+   * open as long as it runs (and the address's next recycle waits for it:
+   * at most one old connection per address at a time).
+   * @default undefined (calls run as long as they take)
+   */
+  maxConnectionAgeGrace?: number;
   /**
    * Eject a backend whose calls fail, for a while, and bring it back after:
    * grpc's outlier detection, with defaults for a handful of backends. `true`
@@ -384,6 +394,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   channelOptions: true,
   keepalive: true,
   maxConnectionAge: true,
+  maxConnectionAgeGrace: true,
   outlierDetection: true,
   failureAccrual: true,
   middleware: true,
@@ -449,6 +460,7 @@ export function resolveChannelSettings(
       ...balancerPool(strategy, credentials, channelOptions),
       maxConnectionAgeMs:
         maxAge === undefined ? undefined : checkDuration("maxConnectionAge", maxAge, MIN_CLIENT_MAX_CONNECTION_AGE_MS),
+      maxConnectionAgeGraceMs: resolveGrace(settings.maxConnectionAgeGrace, maxAge),
       failureAccrual: resolveFailureAccrual(settings.failureAccrual),
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
@@ -553,6 +565,15 @@ function resolveTelemetry(value: unknown): boolean {
   if (value === undefined) return DEFAULT_TELEMETRY;
   if (typeof value !== "boolean") throw new InvalidOptionError("telemetry", value, "expected true or false");
   return value;
+}
+
+/** A recycled connection's grace, ms: only with a max connection age. */
+function resolveGrace(grace: unknown, maxAge: unknown): number | undefined {
+  if (grace === undefined) return undefined;
+  if (maxAge === undefined) {
+    throw new InvalidOptionError("maxConnectionAgeGrace", grace, "expected it only with maxConnectionAge");
+  }
+  return checkDuration("maxConnectionAgeGrace", grace);
 }
 
 function resolveKeepalive(keepalive: unknown): ChannelOptions {

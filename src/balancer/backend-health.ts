@@ -67,6 +67,8 @@ export class BackendHealth {
     private readonly random: () => number = Math.random,
     /** Told of each ejection (the pool's telemetry counts them). */
     private readonly onEject?: () => void,
+    /** The clock ejections are timed by. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** The factor p2c multiplies this backend's cost by: 1 when healthy, up to 21 when every recent call failed. */
@@ -77,7 +79,7 @@ export class BackendHealth {
   /** Whether a call may go to it at `now` (read only when it matters): in, or out with its time up and no probe in flight. */
   available(at?: number): boolean {
     if (this.until === 0) return true;
-    const now = at ?? performance.now();
+    const now = at ?? this.now();
     if (now < this.until) return false;
     // A probe whose call never ended (never started, or a long stream) does not block the next for ever.
     return this.probeAt === undefined || now - this.probeAt > this.maxEjectionMs;
@@ -86,7 +88,7 @@ export class BackendHealth {
   /** A call was picked for it (at `now`, read only when it matters): past an ejection, that call is the probe. */
   picked(at?: number): void {
     if (this.until === 0) return;
-    const now = at ?? performance.now();
+    const now = at ?? this.now();
     if (now >= this.until) this.probeAt = now;
   }
 
@@ -109,7 +111,7 @@ export class BackendHealth {
     if (this.settings === false) return;
     const probeFailed = this.probeAt !== undefined;
     if (probeFailed || (this.until === 0 && this.inARow >= this.settings.consecutiveFailures)) {
-      this.eject(now ?? performance.now());
+      this.eject(now ?? this.now());
     }
   }
 

@@ -21,6 +21,8 @@ export interface BalancerSettings {
   probeStreamLimit: boolean;
   /** Client-side max connection age, ms, or undefined to keep connections. */
   maxConnectionAgeMs: number | undefined;
+  /** How long calls on a recycled connection may still run, ms, or undefined for as long as they take. */
+  maxConnectionAgeGraceMs?: number | undefined;
   /** Taking failing backends out for a while, or false. */
   failureAccrual: ResolvedFailureAccrual | false;
 }
@@ -44,8 +46,18 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
   }
 
   static createFromJson(json: unknown): BalancerConfig {
-    const { mode, min, max, idleMs, pick, streamsPerConnection, probeStreamLimit, maxConnectionAgeMs, failureAccrual } =
-      (json ?? {}) as Record<string, unknown>;
+    const {
+      mode,
+      min,
+      max,
+      idleMs,
+      pick,
+      streamsPerConnection,
+      probeStreamLimit,
+      maxConnectionAgeMs,
+      maxConnectionAgeGraceMs,
+      failureAccrual,
+    } = (json ?? {}) as Record<string, unknown>;
     const bad = (field: string, value: unknown, expected: string) =>
       new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
     const atLeast = (value: unknown, least: number) => Number.isInteger(value) && (value as number) >= least;
@@ -60,6 +72,12 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
     if (typeof probeStreamLimit !== "boolean") throw bad("probeStreamLimit", probeStreamLimit, "true | false");
     if (maxConnectionAgeMs !== undefined && !(typeof maxConnectionAgeMs === "number" && maxConnectionAgeMs > 0)) {
       throw bad("maxConnectionAgeMs", maxConnectionAgeMs, "a number of ms > 0, or no field");
+    }
+    if (
+      maxConnectionAgeGraceMs !== undefined &&
+      !(typeof maxConnectionAgeGraceMs === "number" && maxConnectionAgeGraceMs >= 0)
+    ) {
+      throw bad("maxConnectionAgeGraceMs", maxConnectionAgeGraceMs, "a number of ms ≥ 0, or no field");
     }
     if (failureAccrual !== undefined && failureAccrual !== false) {
       const fields = (failureAccrual ?? {}) as Record<string, unknown>;
@@ -77,6 +95,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       streamsPerConnection: streamsPerConnection as number | undefined,
       probeStreamLimit,
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
+      maxConnectionAgeGraceMs: maxConnectionAgeGraceMs as number | undefined,
       failureAccrual: (failureAccrual ?? false) as ResolvedFailureAccrual | false,
     });
   }

@@ -1,4 +1,5 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
+import { type Clock, systemClock } from "../clock.js";
 import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
@@ -134,6 +135,11 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   constructor(private readonly helper: experimental.ChannelControlHelper) {}
 
+  /** The balancer's time and timers: its board's (a fake one in tests). */
+  private get clock(): Clock {
+    return this.board?.clock ?? systemClock;
+  }
+
   updateAddressList(
     endpoints: experimental.StatusOr<Endpoint[]>,
     config: experimental.TypedLoadBalancingConfig,
@@ -220,16 +226,17 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       (key) => this.learned(key),
       undefined,
       (key) => this.serving.some((c) => c.key === key && c.state === State.READY),
+      this.clock,
     );
     for (const c of this.all()) c.setStreamLimit(this.limits.of(c.key, c.endpoint));
     this.sizer?.stop();
-    this.sizer = settings.max > settings.min ? new PoolSizer(settings.idleMs, this.sizedPool) : undefined;
+    this.sizer = settings.max > settings.min ? new PoolSizer(settings.idleMs, this.sizedPool, this.clock) : undefined;
     this.sizer?.wake();
     this.recycler?.stop();
     this.recycler =
       settings.maxConnectionAgeMs === undefined
         ? undefined
-        : new Recycler(settings.maxConnectionAgeMs, (connection) => this.recycle(connection));
+        : new Recycler(settings.maxConnectionAgeMs, (connection) => this.recycle(connection), this.clock);
     if (this.recycler) for (const c of this.serving) if (c.state === State.READY) this.recycler.track(c);
   }
 
@@ -282,14 +289,17 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     return connection;
   }
 
-  /** Out of the serving set: it drains, and stops counting towards its age. */
-  private retire(connection: Connection): void {
+  /**
+   * Out of the serving set: it drains, and stops counting towards its age.
+   * With `graceMs`, the calls still on it then are cancelled.
+   */
+  private retire(connection: Connection, graceMs?: number): void {
     this.recycler?.untrack(connection);
     if (this.replacing?.old === connection) {
       this.abandonReplacement();
       this.recycler?.finished();
     }
-    connection.drain();
+    connection.drain(graceMs, () => this.board?.cancelCallsOn(connection.id), this.clock);
     if (!connection.isClosed) this.draining.add(connection);
   }
 
@@ -325,8 +335,12 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   /** How a connection's backend answers, as that connection sees it; kept across its reconnects. */
   private newHealth(connection: Connection): BackendHealth {
-    return new BackendHealth(this.settings?.failureAccrual ?? false, Math.random, () =>
-      this.board?.events?.ejected(connection.backend),
+    const { clock } = this;
+    return new BackendHealth(
+      this.settings?.failureAccrual ?? false,
+      Math.random,
+      () => this.board?.events?.ejected(connection.backend),
+      () => clock.now(),
     );
   }
 
@@ -335,6 +349,11 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private recycle(old: Connection): void {
     if (!this.serving.includes(old) || old.state !== State.READY) {
       this.recycler?.finished();
+      return;
+    }
+    // One old connection per address at a time: while long streams keep the last one open, this one waits.
+    if ([...this.draining].some((c) => c.key === old.key)) {
+      this.recycler?.failed(old, RECYCLE_RETRY_MS);
       return;
     }
     // The replacement takes the old one's place: the pool's size is unchanged.
@@ -350,7 +369,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       this.replacing = undefined;
       next.promote();
       this.serving = this.serving.map((c) => (c === old ? next : c));
-      this.retire(old);
+      this.retire(old, this.settings?.maxConnectionAgeGraceMs);
       this.board?.events?.recycled(old.backend);
       this.recycler?.track(next);
       this.recycler?.finished();
@@ -410,7 +429,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     let target: { key: string; endpoint: Endpoint; size: number } | undefined;
     for (const key of [chosen.key, ...keys.filter((k) => k !== chosen.key)]) {
       const group = this.serving.filter((c) => c.key === key);
-      const size = group.length + (this.planned.get(key)?.count ?? 0);
+      // Draining connections are sockets too: `max` bounds them all.
+      let size = group.length + (this.planned.get(key)?.count ?? 0);
+      for (const c of this.draining) if (c.key === key) size++;
       if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE)) continue;
       if (!target || size < target.size) target = { key, endpoint: group[0]!.endpoint, size };
     }

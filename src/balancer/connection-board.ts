@@ -1,9 +1,15 @@
 import { type ChannelOptions, experimental } from "@grpc/grpc-js";
+import { type Clock, systemClock } from "../clock.js";
 import type { ConnectionStats } from "./connection.js";
 
 /** What a board asks of the balancer that reports to it. */
 export interface ConnectionSource {
   stats(): ConnectionStats[];
+}
+
+/** @internal The channel, as the board sees it: it can end the calls on one connection. */
+export interface CallCanceller {
+  cancelCallsOn(connection: number): void;
 }
 
 /** @internal Who hears of the pool's events through the board (the channel's telemetry). */
@@ -25,13 +31,30 @@ export interface PoolEvents {
  */
 export class ConnectionBoard {
   private source: ConnectionSource | undefined;
+  private calls: CallCanceller | undefined;
 
-  /** @param events where the balancer's events go up (telemetry), if anywhere. */
-  constructor(readonly events?: PoolEvents) {}
+  /**
+   * @param events where the balancer's events go up (telemetry), if anywhere.
+   * @param clock the balancer's time and timers (recycling, shrinking, probes, ejections); tests pass a fake one.
+   */
+  constructor(
+    readonly events?: PoolEvents,
+    readonly clock: Clock = systemClock,
+  ) {}
 
   /** The balancer now serving the channel (grpc-js may replace it on a new config). */
   attach(source: ConnectionSource): void {
     this.source = source;
+  }
+
+  /** The channel whose calls the board can end: set once, by the channel. */
+  serve(calls: CallCanceller): void {
+    this.calls = calls;
+  }
+
+  /** The balancer gave up waiting for the calls on a connection: the channel cancels them. */
+  cancelCallsOn(connection: number): void {
+    this.calls?.cancelCallsOn(connection);
   }
 
   /** A balancer going away. */

@@ -1,4 +1,5 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
+import { type Clock, systemClock } from "../clock.js";
 import type { BackendHealth } from "./backend-health.js";
 import { RttEwma } from "./latency.js";
 import type { Route } from "./pick-note.js";
@@ -118,6 +119,8 @@ export class Connection {
   private address: string | undefined;
   private readonly leaf: experimental.LeafLoadBalancer;
   private closed = false;
+  /** While draining with a grace: the timer that ends it. */
+  private grace: { clock: Clock; timer: unknown } | undefined;
 
   private readonly rtt = new RttEwma(RTT_DECAY_MS);
   /** Whether a call is being timed: picked, started, or none. */
@@ -280,16 +283,32 @@ export class Connection {
     return this.role === "draining";
   }
 
-  /** Stops taking calls; closes once the calls on it end. */
-  drain(): void {
+  /**
+   * Stops taking calls; closes once the calls on it end. With `graceMs`,
+   * `graceOver` is called if calls are still on it then (to cancel them).
+   */
+  drain(graceMs?: number, graceOver?: () => void, clock: Clock = systemClock): void {
     this.role = "draining";
-    if (this.inFlight === 0) this.close();
+    if (this.inFlight === 0) {
+      this.close();
+      return;
+    }
+    if (graceMs !== undefined && graceOver) {
+      this.grace = {
+        clock,
+        timer: clock.setTimeout(() => {
+          this.grace = undefined;
+          if (!this.closed) graceOver();
+        }, graceMs),
+      };
+    }
   }
 
   /** Closes now. HTTP/2 closes gracefully: streams already open finish. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.grace !== undefined) this.grace.clock.clearTimeout(this.grace.timer);
     this.leaf.destroy();
     this.changed(this);
   }

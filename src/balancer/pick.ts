@@ -9,8 +9,8 @@ export interface Pickable {
   readonly backend: string;
   /** How busy it is at `now`: the less, the better. */
   cost(now: number): number;
-  /** Whether its backend takes calls at `now` (not taken out for failing); `now` is read when not given. */
-  available(now?: number): boolean;
+  /** Whether its backend takes calls now (not taken out for failing). */
+  available(): boolean;
 }
 
 /** Random draws to find a connection that suits before scanning for one. */
@@ -28,8 +28,8 @@ const REDRAWS = 3;
 export type Choose = (ready: readonly Pickable[], avoid?: Avoid) => number;
 
 /** How badly a connection suits (0: fully); see {@link Choose}. */
-function misfit(connection: Pickable, now: number | undefined, avoid: Avoid | undefined): number {
-  let misfit = connection.available(now) ? 0 : 2;
+function misfit(connection: Pickable, avoid: Avoid | undefined): number {
+  let misfit = connection.available() ? 0 : 2;
   if (avoid) {
     if (avoid.connections.has(connection.id)) misfit += 4;
     if (avoid.backends.has(connection.backend)) misfit += 1;
@@ -59,7 +59,7 @@ export function chooser(
       let bestMisfit = Number.POSITIVE_INFINITY;
       for (let i = 0; i < n; i++) {
         const index = (first + i) % n;
-        const m = misfit(ready[index]!, undefined, avoid);
+        const m = misfit(ready[index]!, avoid);
         if (m === 0) {
           next += i;
           return index;
@@ -76,16 +76,16 @@ export function chooser(
     const n = ready.length;
     if (n === 1) return 0;
     const at = now();
-    const a = draw(ready, n, at, avoid, random, -1);
+    const a = draw(ready, n, avoid, random, -1);
     let b = 0;
     // Two distinct connections, preferably to two backends: with several
     // connections per backend, two of one backend would be no choice at all.
     for (let attempt = 0; attempt < REDRAWS; attempt++) {
-      b = draw(ready, n - 1, at, avoid, random, a);
+      b = draw(ready, n - 1, avoid, random, a);
       if (ready[b]!.backend !== ready[a]!.backend) break;
     }
-    const aMisfit = misfit(ready[a]!, at, avoid);
-    const bMisfit = misfit(ready[b]!, at, avoid);
+    const aMisfit = misfit(ready[a]!, avoid);
+    const bMisfit = misfit(ready[b]!, avoid);
     if (aMisfit !== bMisfit) return aMisfit < bMisfit ? a : b;
     return ready[b]!.cost(at) < ready[a]!.cost(at) ? b : a;
   };
@@ -99,7 +99,6 @@ export function chooser(
 function draw(
   ready: readonly Pickable[],
   range: number,
-  now: number,
   avoid: Avoid | undefined,
   random: () => number,
   except: number,
@@ -108,15 +107,15 @@ function draw(
   let index = 0;
   for (let attempt = 0; attempt < REDRAWS; attempt++) {
     index = at(Math.floor(random() * range));
-    if (misfit(ready[index]!, now, avoid) === 0) return index;
+    if (misfit(ready[index]!, avoid) === 0) return index;
   }
   const n = ready.length;
   let best = index;
-  let bestMisfit = misfit(ready[index]!, now, avoid);
+  let bestMisfit = misfit(ready[index]!, avoid);
   for (let i = 1; i < n && bestMisfit > 0; i++) {
     const candidate = (index + i) % n;
     if (candidate === except) continue;
-    const m = misfit(ready[candidate]!, now, avoid);
+    const m = misfit(ready[candidate]!, avoid);
     if (m < bestMisfit) {
       best = candidate;
       bestMisfit = m;

@@ -68,6 +68,7 @@ export class BalancedChannel implements ChannelInterface {
     readonly maxMetadataSize = DEFAULT_MAX_METADATA_SIZE,
   ) {
     this.telemetry = telemetry;
+    board.serve(this);
   }
 
   /** True once {@link BalancedChannel.close} was called. */
@@ -180,6 +181,18 @@ export class BalancedChannel implements ChannelInterface {
       this.between.clear();
     }
     return done;
+  }
+
+  /** @internal The calls on a connection whose drain grace ran out end CANCELLED. */
+  cancelCallsOn(connection: number): void {
+    for (const call of [...this.live]) {
+      if (call.route()?.connection === connection) {
+        call.cancelWithStatus(
+          Status.CANCELLED,
+          "balanced-grpc: the connection was past its max age and its grace ran out",
+        );
+      }
+    }
   }
 
   private cancelAll(): void {

@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
+import { startBackend } from "../../harness/backend.js";
 import { routeGuideService } from "../../harness/reference/route-guide.js";
 import { strategies } from "../../harness/strategies.js";
 import { startTcpProxy } from "../../harness/tcp-proxy.js";
@@ -170,4 +171,34 @@ test("a process exits by itself once its clients are closed", async () => {
   if (result === "still running") child.kill("SIGKILL");
   expect(output).toContain("closed");
   expect(result).toBe(0);
+});
+
+describe("a client's own max connection age, with a grace", () => {
+  test("a call still running on a recycled connection when the grace runs out ends CANCELLED; one under it finishes", async () => {
+    const server = await startBackend();
+    let release: () => void = () => {};
+    server.knobs.hold = new Promise<void>((resolve) => (release = resolve));
+    const client = createGreeterClient({
+      target: server.address,
+      strategy: pool(1),
+      maxConnectionAge: 1_000,
+      maxConnectionAgeGrace: 300,
+      retry: false,
+    });
+    try {
+      const held = client.sayHello({ name: "held" }).catch((e: unknown) => e);
+      // Recycled at ~1 s, cancelled ~300 ms later: the held call never gets its reply.
+      const error = (await held) as { code: number; details: string };
+      expect(error.code).toBe(Status.CANCELLED);
+      expect(error.details).toContain("grace ran out");
+      expect(client.$channel.stats().map((c) => c.role)).toEqual(["serving"]);
+      release();
+      server.knobs.hold = undefined;
+      await expect(client.sayHello({ name: "after" })).resolves.toBeDefined();
+    } finally {
+      release();
+      await client.close();
+      await server.shutdown();
+    }
+  });
 });

@@ -1,6 +1,6 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { experimental, connectivityState as State } from "@grpc/grpc-js";
-import { describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
+import { FakeClock } from "./fake-clock.js";
 import type { FakeHelper, FakeSubchannel } from "./fake-subchannel.js";
 import { policyUnderTest } from "./policy-under-test.js";
 
@@ -10,6 +10,12 @@ import { policyUnderTest } from "./policy-under-test.js";
 
 const LIMIT = 2;
 
+/** The policy's timers (shrinking, recycling) run on this clock, which each test moves. */
+let clock = new FakeClock();
+beforeEach(() => {
+  clock = new FakeClock();
+});
+
 function balancer(settings: {
   mode?: string;
   min?: number;
@@ -18,16 +24,19 @@ function balancer(settings: {
   pick?: string;
   maxConnectionAgeMs?: number;
 }) {
-  return policyUnderTest({
-    mode: "pool",
-    min: 1,
-    max: 4,
-    idleMs: 30_000,
-    pick: "p2c",
-    streamsPerConnection: LIMIT,
-    probeStreamLimit: false,
-    ...settings,
-  });
+  return policyUnderTest(
+    {
+      mode: "pool",
+      min: 1,
+      max: 4,
+      idleMs: 30_000,
+      pick: "p2c",
+      streamsPerConnection: LIMIT,
+      probeStreamLimit: false,
+      ...settings,
+    },
+    clock,
+  );
 }
 
 /** Starts a call: its pick, started at once; returns where it went (undefined: held) and how to end it. */
@@ -167,17 +176,20 @@ describe("an adaptive pool", () => {
     }
     expect(serving(stats())).toBe(4);
     expect(stats().map((c) => c.inFlight)).toEqual([LIMIT, LIMIT, LIMIT, LIMIT]);
-    await delay(120); // three idle periods, busy: nothing shrinks
+    clock.tick(120); // three idle periods, busy: nothing shrinks
     expect(serving(stats())).toBe(4);
     // One call left on each connection: they would fit in 2, so one drains, and
     // stays draining while its call runs; no second drains meanwhile.
     const kept = new Map(calls.map((call) => [call.on, call])); // the last call on each connection
     for (const call of calls) if (![...kept.values()].includes(call)) call.end();
-    for (let i = 0; i < 100 && serving(stats()) === 4; i++) await delay(10);
-    await delay(120); // three more idle periods: still only that one
+    clock.tick(39); // not yet: they must have fitted for idleMs (40), from the first look that saw them fit
+    expect(serving(stats())).toBe(4);
+    clock.tick(30);
+    expect(serving(stats())).toBe(3);
+    clock.tick(120); // three more idle periods: still only that one
     expect(stats().map((c) => c.role)).toEqual(["serving", "serving", "serving", "draining"]);
     for (const call of kept.values()) call.end();
-    for (let i = 0; i < 100 && stats().length > 1; i++) await delay(10);
+    clock.tick(200);
     expect(stats().map((c) => c.role)).toEqual(["serving"]);
     expect(helper.subchannels.filter((s) => s.refs > 0)).toHaveLength(1); // the others were closed
     expect(stats()[0]!.poolSize).toBe(1);
@@ -193,7 +205,7 @@ describe("an adaptive pool", () => {
     expect(start(helper).on).toBeUndefined(); // a second connection opens
     await Promise.resolve();
     helper.subchannels[1]!.set(State.READY);
-    for (let i = 0; i < 100 && helper.subchannels.length < 3; i++) await delay(10);
+    clock.tick(40);
     expect(stats().map((c) => c.role)).toEqual(["serving", "serving", "replacement"]);
     helper.subchannels[2]!.set(State.READY);
     expect(
@@ -202,5 +214,29 @@ describe("an adaptive pool", () => {
         .map((c) => c.poolSize),
     ).toEqual([2, 2]);
     handler.destroy();
+  });
+
+  test("draining connections count towards max: a pool never holds more sockets per address than max", async () => {
+    const { helper, update, stats } = balancer({ max: 2, idleMs: 40 });
+    update("10.0.0.1:80");
+    const [c1] = helper.subchannels;
+    c1!.set(State.READY);
+    const [a, b] = [start(helper), start(helper)];
+    expect(start(helper).on).toBeUndefined(); // c1 is full: a second connection opens
+    await Promise.resolve();
+    const c2 = helper.subchannels[1]!;
+    c2.set(State.READY);
+    const [, e] = [start(helper), start(helper)];
+    // One call left on each: they fit in one connection, so one (c1, with a long call) drains.
+    b!.end();
+    e!.end();
+    clock.tick(100);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "draining"]);
+    expect(a!.on).toBe(c1);
+    // c2 has room for one more; the call after would wait: with c1 still open, no third socket opens.
+    expect(start(helper).on).toBe(c2);
+    expect(start(helper).on).toBe(c2); // over its limit: HTTP/2 queues it
+    await Promise.resolve();
+    expect(helper.subchannels).toHaveLength(2);
   });
 });

@@ -1,11 +1,17 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { experimental, connectivityState as State } from "@grpc/grpc-js";
-import { describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
+import { FakeClock } from "./fake-clock.js";
 import type { FakeHelper, FakeSubchannel } from "./fake-subchannel.js";
 import { policyUnderTest } from "./policy-under-test.js";
 
 // The SDK's load-balancing policy, driven as grpc-js drives it (through its
 // public load-balancer API), over subchannels whose states the test sets.
+
+/** The policy's timers run on this clock, which each test moves. */
+let clock = new FakeClock();
+beforeEach(() => {
+  clock = new FakeClock();
+});
 
 function balancer({
   size = 1,
@@ -15,8 +21,12 @@ function balancer({
   size?: number;
   pick?: string;
   maxConnectionAgeMs?: number;
+  maxConnectionAgeGraceMs?: number;
 }) {
-  return policyUnderTest({ min: size, max: size, idleMs: 30_000, pick: "p2c", probeStreamLimit: false, ...settings });
+  return policyUnderTest(
+    { min: size, max: size, idleMs: 30_000, pick: "p2c", probeStreamLimit: false, ...settings },
+    clock,
+  );
 }
 
 const ready = (subchannels: FakeSubchannel[]) => {
@@ -138,7 +148,10 @@ describe("client max connection age", () => {
     old!.set(State.READY);
     const { result: call } = helper.pick();
     call.onCallStarted?.(); // a call in flight on the old connection
-    for (let i = 0; i < 100 && helper.subchannels.length < 2; i++) await delay(10);
+    clock.tick(26); // due at 30 ms ± 10%
+    expect(helper.subchannels).toHaveLength(1);
+    clock.tick(8);
+    await new Promise((resolve) => process.nextTick(resolve)); // grpc-js's pick_first connects on the next tick
     const replacement = helper.subchannels[1]!;
     expect(replacement.state).toBe(State.CONNECTING);
     expect(stats().map((c) => c.role)).toEqual(["serving", "replacement"]);
@@ -151,33 +164,67 @@ describe("client max connection age", () => {
     expect(old!.refs).toBe(0);
     expect(stats().map((c) => c.role)).toEqual(["serving"]);
     expect(helper.reresolutions).toBeGreaterThan(0); // a recycle also looks for new backends
-    for (const s of helper.subchannels) s.set(State.IDLE); // stop further recycles' effects
   });
 
-  test("one connection recycles at a time", async () => {
+  test("one connection recycles at a time", () => {
     const { helper, update, stats, handler } = balancer({ mode: "pool", size: 4, maxConnectionAgeMs: 20 });
     update("10.0.0.1:80");
     ready(helper.subchannels);
-    for (let i = 0; i < 100 && helper.subchannels.length < 5; i++) await delay(10);
-    await delay(100); // every connection is overdue by now
+    clock.tick(100); // every connection is overdue by now
     expect(helper.subchannels).toHaveLength(5); // one replacement, connecting
     expect(stats().filter((c) => c.role === "replacement")).toHaveLength(1);
     helper.subchannels[4]!.set(State.READY);
-    for (let i = 0; i < 100 && helper.subchannels.length < 6; i++) await delay(10);
+    clock.tick(1);
     expect(helper.subchannels).toHaveLength(6); // then the next
     handler.destroy();
     expect(helper.subchannels.every((s) => s.refs === 0)).toBe(true); // nothing left open
+    expect(clock.pending).toBe(0); // and no timer
   });
 
-  test("a replacement that cannot connect is dropped; the old connection keeps serving", async () => {
+  test("a replacement that cannot connect is dropped; the old connection keeps serving", () => {
     const { helper, update, stats, handler } = balancer({ mode: "pool", size: 1, maxConnectionAgeMs: 20 });
     update("10.0.0.1:80");
     const [old] = helper.subchannels;
     old!.set(State.READY);
-    for (let i = 0; i < 100 && helper.subchannels.length < 2; i++) await delay(10);
+    clock.tick(30);
     helper.subchannels[1]!.set(State.TRANSIENT_FAILURE);
     expect(stats().map((c) => [c.role, c.state])).toEqual([["serving", "READY"]]);
     expect([...picks(helper, 5).keys()]).toEqual([old]);
+    handler.destroy();
+  });
+
+  test("while a recycled connection still drains (a long stream), the next of its address waits: one old connection per address", () => {
+    const { helper, update, stats, handler } = balancer({ mode: "pool", size: 1, maxConnectionAgeMs: 1_000 });
+    update("10.0.0.1:80");
+    helper.subchannels[0]!.set(State.READY);
+    helper.pick().result.onCallStarted?.(); // a stream that runs for ever
+    clock.tick(1_100);
+    helper.subchannels[1]!.set(State.READY);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "draining"]);
+    clock.tick(10_000); // the new one is past its age too, but the old one still drains
+    expect(helper.subchannels).toHaveLength(2);
+    expect(stats().map((c) => c.role)).toEqual(["serving", "draining"]);
+    handler.destroy();
+  });
+
+  test("with a grace, the calls still on a recycled connection are cancelled when it runs out", () => {
+    const { helper, update, board, handler } = balancer({
+      mode: "pool",
+      size: 1,
+      maxConnectionAgeMs: 1_000,
+      maxConnectionAgeGraceMs: 500,
+    });
+    const cancelled: number[] = [];
+    board.serve({ cancelCallsOn: (connection) => cancelled.push(connection) });
+    update("10.0.0.1:80");
+    helper.subchannels[0]!.set(State.READY);
+    helper.pick().result.onCallStarted?.();
+    clock.tick(1_100);
+    helper.subchannels[1]!.set(State.READY);
+    clock.tick(499);
+    expect(cancelled).toEqual([]);
+    clock.tick(1);
+    expect(cancelled).toHaveLength(1);
     handler.destroy();
   });
 });

@@ -58,6 +58,7 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#hedging": "false",
   "client-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "client-options.ts#maxMetadataSize": String(DEFAULT_MAX_METADATA_SIZE),
+  "client-options.ts#maxConnectionAgeGrace": "undefined (calls run as long as they take)",
   "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
   "call/call-options.ts#maxAttempts": String(DEFAULT_HEDGING.maxAttempts),
   "call/call-options.ts#budget": String(DEFAULT_HEDGING.budget),
