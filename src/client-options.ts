@@ -106,9 +106,10 @@ export interface ChannelSettings {
    * (UNAVAILABLE, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED, UNIMPLEMENTED,
    * DATA_LOSS); the caller's (CANCELLED, DEADLINE_EXCEEDED) and application
    * answers (NOT_FOUND, …) do not. `true` uses every default of
-   * {@link FailureAccrualSettings}; `false` turns the ejection off (recent
-   * failures still weigh in p2c's cost). Lighter than `outlierDetection`,
-   * which judges backends by their failure rate every interval.
+   * {@link FailureAccrualSettings}. Recent failures also weigh in p2c's cost
+   * (a backend failing half its calls costs several times more). `false`
+   * turns both off: failures change no pick. Lighter than
+   * `outlierDetection`, which judges backends by their failure rate every interval.
    * @default true
    */
   failureAccrual?: boolean | FailureAccrualSettings;

@@ -71,7 +71,10 @@ export class BackendHealth {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** The factor p2c multiplies this backend's cost by: 1 when healthy, up to 21 when every recent call failed. */
+  /**
+   * The factor p2c multiplies this backend's cost by: 1 when healthy, up to
+   * 21 when every recent call failed; always 1 with failure accrual off.
+   */
   get penalty(): number {
     return 1 + 20 * this.score;
   }
@@ -106,9 +109,9 @@ export class BackendHealth {
       if (this.probeAt !== undefined) this.probeAt = undefined; // a probe that told nothing: send another
       return;
     }
+    if (this.settings === false) return; // failures change no pick
     this.score = this.score * (1 - SCORE_WEIGHT) + SCORE_WEIGHT;
     this.inARow++;
-    if (this.settings === false) return;
     const probeFailed = this.probeAt !== undefined;
     if (probeFailed || (this.until === 0 && this.inARow >= this.settings.consecutiveFailures)) {
       this.eject(now ?? this.now());

@@ -80,13 +80,19 @@ describe("failure accrual", () => {
     expect(h.available(1_000)).toBe(true);
   });
 
-  test("the failure score weighs in p2c's cost and fades with successes; off, accrual never ejects", () => {
-    const h = new BackendHealth(false);
+  test("the failure score weighs in p2c's cost and fades with successes", () => {
+    const h = new BackendHealth(settings);
     expect(h.penalty).toBe(1);
-    fail(h, 0, 20);
-    expect(h.available(0)).toBe(true);
-    expect(h.penalty).toBeGreaterThan(20);
+    fail(h, 0, 4); // short of an ejection
+    expect(h.penalty).toBeGreaterThan(10);
     for (let i = 0; i < 20; i++) h.ended(status.OK, "", 0);
     expect(h.penalty).toBeLessThan(1.5);
+  });
+
+  test("with failure accrual off, failures change no pick: no ejection, no score", () => {
+    const h = new BackendHealth(false);
+    fail(h, 0, 20);
+    expect(h.available(0)).toBe(true);
+    expect(h.penalty).toBe(1);
   });
 });

@@ -27,7 +27,7 @@ describe("a connection and its backend's health", () => {
     c.endedTimed(performance.now() - 10, status.OK, "");
     const now = performance.now();
     const healthy = c.cost(now);
-    c.health = new BackendHealth(false);
+    c.health = new BackendHealth({ ...settings, consecutiveFailures: 100 });
     for (let i = 0; i < 5; i++) c.health.ended(status.UNAVAILABLE, "down");
     expect(c.cost(now)).toBeGreaterThan(healthy * 5);
     expect(c.available()).toBe(true);
