@@ -110,13 +110,19 @@ export const DEFAULT_RETRY = {
 
 /**
  * Refused streams (never processed by the server) are sent again at most
- * `maxReplays` times per call, and only while what the call sent fits in
- * `maxBufferedBytes`, and what all of a client's calls keep fits in
- * `maxChannelBufferedBytes` (grpc-js's own retry buffer: 1 MiB per call, 16
- * MiB per channel).
+ * `maxReplays` times per call: the first `immediate` at once, then after
+ * `firstDelayMs`, doubling up to `maxDelayMs` (about 9 s in all), so a call
+ * outlasts a proxy closing every connection at once while they reconnect, and
+ * a server that refuses every stream is not hammered. Only while what the call
+ * sent fits in `maxBufferedBytes`, and what all of a client's calls keep fits
+ * in `maxChannelBufferedBytes` (grpc-js's own retry buffer: 1 MiB per call,
+ * 16 MiB per channel).
  */
 export const REFUSED_STREAM_REPLAY = {
-  maxReplays: 5,
+  maxReplays: 16,
+  immediate: 3,
+  firstDelayMs: 5,
+  maxDelayMs: 1_000,
   maxBufferedBytes: 1024 * 1024,
   maxChannelBufferedBytes: 16 * 1024 * 1024,
 } as const;

@@ -299,7 +299,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       this.abandonReplacement();
       this.recycler?.finished();
     }
-    connection.drain(graceMs, () => this.board?.cancelCallsOn(connection.id), this.clock);
+    connection.drain(graceMs, () => this.board?.cancelCallsOn(connection.route.connection), this.clock);
     if (!connection.isClosed) this.draining.add(connection);
   }
 

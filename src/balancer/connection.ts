@@ -52,6 +52,8 @@ export interface ConnectionStats {
 const CONNECTION_OPTION = "balanced-grpc.connection";
 const PEEK = { metadata: undefined as never, extraPickInfo: {} };
 let lastId = 0;
+/** Routes are numbered across connections: each is one connection's transport (see {@link Connection.route}). */
+let lastRoute = 0;
 /** How fast the round-trip estimate forgets, ms (Finagle and Linkerd use 10 s; a pool reacts in about a second). */
 const RTT_DECAY_MS = 1_000;
 /** The cost of a connection with calls on it but no answer yet: more than any measured one. */
@@ -101,8 +103,13 @@ export class Connection {
   readyAt: number | undefined;
   /** The backend address, once connected. */
   backend = "";
-  /** This connection and its backend, as a pick tells a call where its attempt went. */
-  route: Route = { connection: this.id, backend: "" };
+  /**
+   * Where a call picked now goes: this connection as it is now connected (a
+   * reconnect is a new transport, with its own route), and its backend. A
+   * retry or replay passes over the transport its attempt went to, not a
+   * fresh one of the same slot.
+   */
+  route: Route = { connection: ++lastRoute, backend: "" };
   /**
    * How its backend has been answering, as seen on this connection: per
    * connection, not per address, since behind an L4 balancer every
@@ -247,7 +254,7 @@ export class Connection {
           this.readyAt = performance.now();
           this.address = picker.pick(PEEK).subchannel?.getAddress() ?? this.address;
           this.backend = this.address ?? "";
-          if (this.route.backend !== this.backend) this.route = { connection: this.id, backend: this.backend };
+          this.route = { connection: ++lastRoute, backend: this.backend };
         }
         if (state !== State.READY) this.readyAt = undefined;
         this.previousState = this.state;

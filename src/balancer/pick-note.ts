@@ -2,7 +2,7 @@ import type { Metadata } from "@grpc/grpc-js";
 
 /** The connection an attempt was picked for. */
 export interface Route {
-  /** The connection, by its id (unique in the process). */
+  /** The connection as it was connected then (a reconnect is another), by an id unique in the process. */
   readonly connection: number;
   /** Its backend's address (`host:port`); behind an L4 balancer, every connection has the same. */
   readonly backend: string;

@@ -1,10 +1,10 @@
 import type { PickPolicy } from "../strategy.js";
-import type { Avoid } from "./pick-note.js";
+import type { Avoid, Route } from "./pick-note.js";
 
 /** What a pick needs to know of a connection. */
 export interface Pickable {
-  /** The connection's id (see {@link Avoid}). */
-  readonly id: number;
+  /** Its transport and backend, as calls name them in {@link Avoid}. */
+  readonly route: Route;
   /** The backend it is connected to (its address). */
   readonly backend: string;
   /** How busy it is at `now`: the less, the better. */
@@ -31,8 +31,8 @@ export type Choose = (ready: readonly Pickable[], avoid?: Avoid) => number;
 function misfit(connection: Pickable, avoid: Avoid | undefined): number {
   let misfit = connection.available() ? 0 : 2;
   if (avoid) {
-    if (avoid.connections.has(connection.id)) misfit += 4;
-    if (avoid.backends.has(connection.backend)) misfit += 1;
+    if (avoid.connections.has(connection.route.connection)) misfit += 4;
+    if (avoid.backends.has(connection.route.backend)) misfit += 1;
   }
   return misfit;
 }

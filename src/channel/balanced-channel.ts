@@ -9,6 +9,7 @@ import {
 import type { ConnectionStats } from "../balancer/connection.js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
 import { checkDuration } from "../check.js";
+import { type Clock, callClock } from "../clock.js";
 import { DEFAULT_MAX_METADATA_SIZE, REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { ClientClosedError } from "../errors.js";
 import { isNoConnection } from "../grpc-js-errors.js";
@@ -49,6 +50,8 @@ export class BalancedChannel implements ChannelInterface {
   /** Calls created and not yet settled: what close() waits for, or cancels after its grace. */
   private readonly live = new Set<ReplayingCall>();
   private drained: (() => void) | undefined;
+  /** @internal The timers of replays that wait (they keep the process alive: their callers await them). */
+  readonly clock: Clock = callClock;
   /** Engine calls between two attempts (no call on the channel): close() ends them. */
   private readonly between = new Set<() => void>();
   /** Bytes all calls keep for a replay, and the most they may (grpc-js's own retry buffer has the same cap). */

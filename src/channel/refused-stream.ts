@@ -1,4 +1,5 @@
 import { status as Status, type StatusObject } from "@grpc/grpc-js";
+import type { Clock } from "../clock.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { isRefusedStream } from "../grpc-js-errors.js";
 
@@ -19,12 +20,22 @@ export function mayReplay(status: StatusObject, responded: boolean, closed: bool
 
 /**
  * @internal
- * Runs a replay on the next turn of the event loop: the refused stream and
- * the GOAWAY that caused it arrive together, and by then grpc-js has taken
- * the closing connection out of the pick, so the replay lands on another.
+ * Runs replay number `replays` (from 0) of a call, and returns how to call
+ * it off. The first ones run on the next turn of the event loop: the refused
+ * stream and the GOAWAY that caused it arrive together, and by then grpc-js
+ * has taken the closing connection out of the pick, so the replay lands on
+ * another. Later ones wait, doubling (every connection may be closing at
+ * once, as behind a proxy that closes each after 100 requests): the
+ * connections being made again then have time to be ready.
  */
-export function replaySoon(replay: () => void): void {
-  setImmediate(replay);
+export function replaySoon(replay: () => void, replays: number, clock: Clock): () => void {
+  const { immediate, firstDelayMs, maxDelayMs } = REFUSED_STREAM_REPLAY;
+  if (replays < immediate) {
+    const handle = setImmediate(replay);
+    return () => clearImmediate(handle);
+  }
+  const handle = clock.setTimeout(replay, Math.min(maxDelayMs, firstDelayMs * 2 ** (replays - immediate)));
+  return () => clock.clearTimeout(handle);
 }
 
 /**

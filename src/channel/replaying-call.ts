@@ -6,6 +6,7 @@ import {
   type StatusObject,
 } from "@grpc/grpc-js";
 import { type Avoid, attachNote, noteOf, type PickNote, type Route } from "../balancer/pick-note.js";
+import type { Clock } from "../clock.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
 import { mayReplay, replaySoon } from "./refused-stream.js";
 
@@ -17,6 +18,8 @@ type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
 /** @internal The channel a call belongs to, as the call sees it. */
 export interface AttemptSource {
   readonly closed: boolean;
+  /** The timers of replays that wait. */
+  readonly clock: Clock;
   /** Starts one attempt of the call on a fresh pick: a bare grpc-js call. */
   attempt(...args: CreateCallArgs): CallStream;
   /** Called when a refused stream is sent again. */
@@ -87,6 +90,8 @@ export class ReplayingCall implements CallStream {
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
+  /** While a replay waits its turn: calls it off. */
+  private pendingReplay: (() => void) | undefined;
   /** The current attempt's pick note: where it went. */
   private note: PickNote | undefined;
   /** What the next pick passes over: what the caller asked, and the connections that refused this call. */
@@ -143,7 +148,10 @@ export class ReplayingCall implements CallStream {
   onReceiveStatus(status: StatusObject): void {
     const { closed } = this.source;
     if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, this.replays)) {
-      replaySoon(() => this.replay(status));
+      this.pendingReplay = replaySoon(() => {
+        this.pendingReplay = undefined;
+        this.replay(status);
+      }, this.replays, this.source.clock);
       return;
     }
     this.end(this.source.explain(status, this.responded));
@@ -174,7 +182,7 @@ export class ReplayingCall implements CallStream {
     call.start(metadata, this);
   }
 
-  private replay(refused: StatusObject): void {
+  private replay(refused: StatusObject | undefined): void {
     if (this.cancelled) {
       // Cancelled while the replay waited for its turn: the caller still gets its one status.
       const { code, details } = this.cancelled;
@@ -183,7 +191,7 @@ export class ReplayingCall implements CallStream {
     }
     if (this.source.closed) {
       // Closed while the replay waited: the call was never processed, and now never will be.
-      this.end(this.source.explain(refused, false));
+      this.end(this.source.explain(refused!, false));
       return;
     }
     this.replays++;
@@ -245,6 +253,13 @@ export class ReplayingCall implements CallStream {
 
   cancelWithStatus(code: Status, details: string): void {
     this.cancelled ??= { code, details };
+    if (this.pendingReplay) {
+      // Waiting to be sent again: it ends with this status, on the next tick (as grpc-js ends a cancelled call).
+      this.pendingReplay();
+      this.pendingReplay = undefined;
+      process.nextTick(() => this.replay(undefined));
+      return;
+    }
     this.call?.cancelWithStatus(code, details);
   }
   getPeer(): string {

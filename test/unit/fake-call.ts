@@ -5,6 +5,7 @@ import { statusAfterClose } from "../../src/channel/refused-stream.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
 import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/client-options.js";
 import type { Clock } from "../../src/clock.js";
+import { FakeClock } from "./fake-clock.js";
 
 type Listener = {
   onReceiveMetadata(metadata: Metadata): void;
@@ -115,6 +116,8 @@ export function avoidedBackends(metadata: Metadata): string[] | undefined {
  */
 export class FakeChannel {
   closed = false;
+  /** The timers of replays that wait: moved by the test. */
+  readonly clock = new FakeClock();
   maxMetadataSize = 65_536;
   replays = 0;
   readonly calls: FakeCall[] = [];

@@ -5,7 +5,7 @@ import { chooser, type Pickable } from "../../src/balancer/pick.js";
 
 let ids = 0;
 const connection = (backend: string, cost: number): Pickable => ({
-  id: ++ids,
+  route: { connection: ++ids, backend },
   backend,
   cost: () => cost,
   available: () => true,

@@ -15,7 +15,7 @@ function seeded(seed: number): () => number {
 
 let ids = 0;
 const connection = (backend: string, cost: number, available = true): Pickable => ({
-  id: ++ids,
+  route: { connection: ++ids, backend },
   backend,
   cost: () => cost,
   available: () => available,
@@ -143,7 +143,7 @@ describe("failure-aware and retry-elsewhere picks", () => {
     (policy) => {
       const ready = [connection("lb", 1), connection("lb", 1), connection("lb", 1)];
       const choose = chooser(policy, seeded(13), () => 0);
-      const tried: Avoid = { connections: new Set([ready[1]!.id]), backends: new Set(["lb"]) };
+      const tried: Avoid = { connections: new Set([ready[1]!.route.connection]), backends: new Set(["lb"]) };
       for (let i = 0; i < 300; i++) expect(choose(ready, tried)).not.toBe(1);
     },
   );
@@ -158,7 +158,7 @@ describe("failure-aware and retry-elsewhere picks", () => {
         connection("b", 1),
         connection("c", 1, false),
       ];
-      const avoid: Avoid = { connections: new Set([tried!.id]), backends: new Set(["a"]) };
+      const avoid: Avoid = { connections: new Set([tried!.route.connection]), backends: new Set(["a"]) };
       const pickOf = (ready: Pickable[]) => ready[choose(ready, avoid)];
       for (let i = 0; i < 100; i++) {
         expect(pickOf([tried!, sibling!, other!, out!])).toBe(other);

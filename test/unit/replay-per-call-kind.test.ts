@@ -142,6 +142,7 @@ describe("refused stream replay: limits", () => {
     const outcome = unaryCall(channel, getFeature!, {}, {}, policyOf(false)).catch((error: unknown) => error);
     for (let i = 0; i <= REFUSED_STREAM_REPLAY.maxReplays; i++) {
       channel.last.refuse();
+      channel.clock.tick(REFUSED_STREAM_REPLAY.maxDelayMs); // later replays wait, doubling
       await nextTurn();
     }
     await expect(outcome).resolves.toMatchObject({ code: status.UNAVAILABLE });

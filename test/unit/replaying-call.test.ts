@@ -100,10 +100,45 @@ describe("refused stream replay", () => {
     send("1");
     for (let i = 0; i <= REFUSED_STREAM_REPLAY.maxReplays; i++) {
       pool.last.refuse();
+      pool.clock.tick(REFUSED_STREAM_REPLAY.maxDelayMs); // later replays wait, doubling
       await nextTurn();
     }
     expect(pool.calls).toHaveLength(REFUSED_STREAM_REPLAY.maxReplays + 1);
     expect(statuses.map((s) => s.details)).toEqual(["Stream refused by server"]);
+  });
+
+  test("the first three replays go on the next turn; later ones wait 5 ms, doubling, up to 1 s", async () => {
+    const { pool, send } = setup();
+    send("1");
+    const waits: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      pool.last.refuse();
+      await nextTurn();
+      let waited = 0;
+      while (pool.calls.length === i + 1 && waited < 2_000) {
+        pool.clock.tick(1);
+        waited++;
+        await nextTurn();
+      }
+      waits.push(waited);
+    }
+    expect(waits).toEqual([0, 0, 0, 5, 10, 20, 40, 80, 160, 320]);
+  });
+
+  test("cancelled while a replay waits: it ends at once with the cancel's status, and nothing is sent again", async () => {
+    const { pool, call, statuses, send } = setup();
+    send("1");
+    for (let i = 0; i < 4; i++) {
+      pool.last.refuse();
+      await nextTurn();
+    }
+    expect(pool.calls).toHaveLength(4); // three replays went at once; the fourth is waiting
+    call.cancelWithStatus(status.CANCELLED, "no longer wanted");
+    await nextTurn();
+    expect(statuses.map((s) => [s.code, s.details])).toEqual([[status.CANCELLED, "no longer wanted"]]);
+    pool.clock.tick(60_000);
+    expect(pool.calls).toHaveLength(4);
+    expect(pool.clock.pending).toBe(0);
   });
 
   test(`not once it sent more than ${REFUSED_STREAM_REPLAY.maxBufferedBytes} bytes: the refusal is reported`, async () => {
