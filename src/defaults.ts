@@ -109,17 +109,18 @@ export const DEFAULT_RETRY = {
 } as const;
 
 /**
- * Refused streams (never processed by the server) are sent again at most
- * `maxReplays` times per call: the first `immediate` at once, then after
- * `firstDelayMs`, doubling up to `maxDelayMs` (about 9 s in all), so a call
- * outlasts a proxy closing every connection at once while they reconnect, and
- * a server that refuses every stream is not hammered. Only while what the call
- * sent fits in `maxBufferedBytes`, and what all of a client's calls keep fits
- * in `maxChannelBufferedBytes` (grpc-js's own retry buffer: 1 MiB per call,
- * 16 MiB per channel).
+ * Refused streams (never processed by the server) are sent again for as long
+ * as `maxReplayMs` after the call was first refused (within its deadline):
+ * the first `immediate` replays at once, then after `firstDelayMs`, doubling up
+ * to `maxDelayMs`, so a call outlasts a proxy closing every connection after a
+ * few requests while they reconnect, and a server that refuses every stream
+ * is asked about once a second, not hammered. Only while what the call sent
+ * fits in `maxBufferedBytes`, and what all of a client's calls keep fits in
+ * `maxChannelBufferedBytes` (grpc-js's own retry buffer: 1 MiB per call, 16
+ * MiB per channel).
  */
 export const REFUSED_STREAM_REPLAY = {
-  maxReplays: 16,
+  maxReplayMs: 30_000,
   immediate: 3,
   firstDelayMs: 5,
   maxDelayMs: 1_000,

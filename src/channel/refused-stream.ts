@@ -6,15 +6,21 @@ import { isRefusedStream } from "../grpc-js-errors.js";
 /**
  * @internal
  * Whether a call that ended with `status` may be sent again. A server that is
- * closing a connection (max connection age, shutdown) sends GOAWAY and answers
- * streams already on their way with RST_STREAM REFUSED_STREAM. By HTTP/2's
- * definition (RFC 9113 §8.7) such a stream was not processed: no application
- * code saw it, so sending it again is safe for any method. Only if nothing
- * of the response arrived, the client is open, and `replays` is under the cap.
+ * closing a connection (max connection age, shutdown, a proxy's request
+ * quota) sends GOAWAY and answers streams already on their way with
+ * RST_STREAM REFUSED_STREAM. By HTTP/2's definition (RFC 9113 §8.7) such a
+ * stream was not processed: no application code saw it, so sending it again
+ * is safe for any method, however often. Only if nothing of the response
+ * arrived, the client is open, and the call was first refused less than
+ * `maxReplayMs` ago (`refusedForMs`): a server that refuses every stream for
+ * good is not waited on for ever.
  */
-export function mayReplay(status: StatusObject, responded: boolean, closed: boolean, replays: number): boolean {
+export function mayReplay(status: StatusObject, responded: boolean, closed: boolean, refusedForMs: number): boolean {
   return (
-    isRefusedStream(status.code, status.details) && !responded && !closed && replays < REFUSED_STREAM_REPLAY.maxReplays
+    isRefusedStream(status.code, status.details) &&
+    !responded &&
+    !closed &&
+    refusedForMs < REFUSED_STREAM_REPLAY.maxReplayMs
   );
 }
 

@@ -90,6 +90,8 @@ export class ReplayingCall implements CallStream {
   private halfClosed = false;
   private readRequested = false;
   private replays = 0;
+  /** When the call was first refused (the clock's ms): replays go on for a while from then. */
+  private firstRefusedAt: number | undefined;
   /** While a replay waits its turn: calls it off. */
   private pendingReplay: (() => void) | undefined;
   /** The current attempt's pick note: where it went. */
@@ -147,7 +149,9 @@ export class ReplayingCall implements CallStream {
 
   onReceiveStatus(status: StatusObject): void {
     const { closed } = this.source;
-    if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, this.replays)) {
+    const now = this.source.clock.now();
+    this.firstRefusedAt ??= now;
+    if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, now - this.firstRefusedAt)) {
       this.pendingReplay = replaySoon(() => {
         this.pendingReplay = undefined;
         this.replay(status);

@@ -95,16 +95,20 @@ describe("refused stream replay", () => {
     expect(again.halfClosed).toBe(true);
   });
 
-  test(`at most ${REFUSED_STREAM_REPLAY.maxReplays} times`, async () => {
+  test(`again and again for ${REFUSED_STREAM_REPLAY.maxReplayMs / 1000} s from the first refusal; then the refusal is reported`, async () => {
     const { pool, statuses, send } = setup();
     send("1");
-    for (let i = 0; i <= REFUSED_STREAM_REPLAY.maxReplays; i++) {
+    const since = pool.clock.now();
+    let endedAt = 0;
+    for (let i = 0; i < 1_000 && statuses.length === 0; i++) {
       pool.last.refuse();
-      pool.clock.tick(REFUSED_STREAM_REPLAY.maxDelayMs); // later replays wait, doubling
+      if (statuses.length > 0) endedAt = pool.clock.now();
+      pool.clock.tick(REFUSED_STREAM_REPLAY.maxDelayMs); // later replays wait, doubling up to this
       await nextTurn();
     }
-    expect(pool.calls).toHaveLength(REFUSED_STREAM_REPLAY.maxReplays + 1);
     expect(statuses.map((s) => s.details)).toEqual(["Stream refused by server"]);
+    expect(endedAt - since).toBeGreaterThanOrEqual(REFUSED_STREAM_REPLAY.maxReplayMs);
+    expect(endedAt - since).toBeLessThanOrEqual(REFUSED_STREAM_REPLAY.maxReplayMs + REFUSED_STREAM_REPLAY.maxDelayMs);
   });
 
   test("the first three replays go on the next turn; later ones wait 5 ms, doubling, up to 1 s", async () => {
