@@ -37,7 +37,7 @@ export type {
   StrategyOptions,
 } from "./client-options.js";
 export { ClientClosedError, InvalidOptionError } from "./errors.js";
-export type { RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions } from "./server.js";
+export type { DrainOptions, RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions } from "./server.js";
 // Servers
 export { service, startServer } from "./server.js";
 export type {
