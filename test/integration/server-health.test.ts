@@ -8,7 +8,7 @@ import {
 } from "balanced-grpc";
 import { afterEach, describe, expect, test } from "vitest";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
-import { type HealthProbe, healthProbe } from "../../harness/health-probe.js";
+import { healthProbe } from "../../harness/health-probe.js";
 import { greeterService } from "../../harness/reference/greeter.js";
 import { routeGuideService } from "../../harness/reference/route-guide.js";
 
