@@ -35,7 +35,7 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
 }
 
 /** Starts `count` backends on one port, retrying another port if it is taken on some address. */
-export async function onOnePort<B extends { address: string }>(
+async function onOnePort<B extends { address: string }>(
   count: number,
   start: (address: string) => Promise<B>,
   stop: (backend: B) => Promise<void>,
