@@ -35,10 +35,10 @@ export interface RunningServer {
    * Sets what the health service says: `serving` for `service` (a full name
    * such as `helloworld.Greeter`), or for every name it knows when `service`
    * is left out (`""`, the server as a whole, included). A name it does not
-   * know becomes known, as with grpc-go's `SetServingStatus` (e.g. separate
-   * names for Kubernetes' liveness and readiness probes). Ignored once the
-   * server drains: it says NOT_SERVING until it closes. Throws if the server
-   * was started with `health: false`.
+   * know becomes known, as with grpc-go's `SetServingStatus` (a name of the
+   * application's own, for a probe that asks about one part of it). Ignored
+   * once the server drains: it says NOT_SERVING until it closes. Throws if
+   * the server was started with `health: false`.
    */
   setServing(serving: boolean, service?: string): void;
   /**

@@ -86,6 +86,15 @@ describe("grpc.health.v1 on startServer", () => {
     await Promise.all([whole.ended, greeter.ended, later.ended]);
   });
 
+  test("a long, non-ASCII name goes through both codecs (a two-byte length)", async () => {
+    const { server, probe } = await serve();
+    const name = `${"a".repeat(200)}.Grüße`;
+    expect(await codeOf(probe.check(name))).toBe("NOT_FOUND");
+    server.setServing(true, name);
+    expect(await probe.check(name)).toBe("SERVING");
+    expect(await codeOf(probe.check(`${name}x`))).toBe("NOT_FOUND");
+  });
+
   test("setServing refuses what it cannot use, naming it", async () => {
     const { server } = await serve();
     expect(() => server.setServing("yes" as never)).toThrow(InvalidOptionError);
