@@ -220,3 +220,23 @@ export const HEDGE_DELAY_PERCENTILE = 0.95;
 
 /** The shortest "auto" hedge delay, ms: below it, a hedge would race the first attempt's own round trip. */
 export const HEDGE_DELAY_FLOOR_MS = 5;
+
+/**
+ * Servers serve grpc.health.v1 unless `health: false`: Kubernetes' gRPC
+ * probes and health-checking clients need it, and it costs nothing until called.
+ */
+export const DEFAULT_HEALTH = true;
+
+/**
+ * How a server drains unless its `drain` option says otherwise. 5 s of
+ * NOT_SERVING while still serving: health-checking clients act within a
+ * round trip, but Kubernetes removes a terminating pod's endpoint at the same
+ * time as it sends SIGTERM, and kube-proxy, ingresses and DNS-based clients
+ * take a few seconds to follow. Then 10 s for calls in flight (as
+ * `shutdown()` has always given them). 15 s in all: within Kubernetes' default
+ * `terminationGracePeriodSeconds` of 30.
+ */
+export const DEFAULT_DRAIN = { delayMs: 5_000, timeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS } as const;
+
+/** Servers leave SIGTERM and SIGINT to the application unless `handleSignals: true`. */
+export const DEFAULT_HANDLE_SIGNALS = false;

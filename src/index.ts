@@ -51,7 +51,7 @@ export type {
 } from "./client-options.js";
 export type { CallCallbackName } from "./errors.js";
 export { CallbackError, ClientClosedError, InvalidOptionError } from "./errors.js";
-export type { RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions } from "./server.js";
+export type { DrainOptions, RunningServer, ServerOptions, ServiceRegistration, ShutdownOptions } from "./server.js";
 // Servers
 export { service, startServer } from "./server.js";
 export type {

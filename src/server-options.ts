@@ -1,8 +1,9 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import type { ServerMiddleware } from "nice-grpc-common";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./check.js";
-import { DEFAULT_TELEMETRY } from "./defaults.js";
+import { DEFAULT_DRAIN, DEFAULT_HANDLE_SIGNALS, DEFAULT_HEALTH, DEFAULT_TELEMETRY } from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
+import { HEALTH_SERVICE_NAME } from "./health/health-proto.js";
 import { parseServerAddress, type ServerAddress } from "./server-address.js";
 import { checkService, type ServiceRegistration } from "./service-registration.js";
 
@@ -68,10 +69,58 @@ export interface ServerOptions {
    */
   telemetry?: boolean;
   /**
+   * Serve gRPC's health service (grpc.health.v1 `Check` and `Watch`, what
+   * Kubernetes' gRPC probes, grpc-health-probe and health-checking clients
+   * call): `""` and each service given here SERVING once the server listens,
+   * until `setServing()` or a drain says otherwise; any other name unknown
+   * (NOT_FOUND). It is not behind `middleware` or `telemetry`: an auth
+   * middleware would turn probes away. `false` turns it off, e.g. to serve
+   * your own implementation of grpc.health.v1.
+   * @default true
+   */
+  health?: boolean;
+  /**
+   * How this server drains: the options of `drain()` when it is given none,
+   * of the drain that `handleSignals` starts, and `shutdown()`'s timeout.
+   * @default `{ delayMs: 5000, timeoutMs: 10000 }`
+   */
+  drain?: DrainOptions;
+  /**
+   * On SIGTERM or SIGINT, drain (with the `drain` options) and then exit the
+   * process with code 0; a second signal during the drain cancels the calls
+   * still running and exits at once with 128 + the signal's number (143 for
+   * SIGTERM, 130 for SIGINT), as if the signal had killed the process. The
+   * listeners go away when the server is shut down otherwise. Off by default:
+   * a library does not take over its process's signals unless asked.
+   * @default false
+   */
+  handleSignals?: boolean;
+  /**
    * Extra grpc-js server options, applied over the ones above.
    * @default `{}`
    */
   channelOptions?: ChannelOptions;
+}
+
+/**
+ * How a server stops taking traffic: it says NOT_SERVING on its health service
+ * at once, keeps serving for `delayMs`, then stops taking new calls (GOAWAY)
+ * and gives the calls in flight `timeoutMs` to finish before it cancels them.
+ */
+export interface DrainOptions {
+  /**
+   * How long the server goes on serving while it says NOT_SERVING, ms: for
+   * health-checking clients, load balancers and Kubernetes' endpoint removal
+   * to take it out of rotation before it refuses new calls.
+   * @default 5000
+   */
+  delayMs?: number;
+  /**
+   * Then how long the calls in flight get to finish, ms; those still running
+   * after it are cancelled (CANCELLED on the client).
+   * @default 10000
+   */
+  timeoutMs?: number;
 }
 
 /** Largest HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (a 32-bit value). */
@@ -88,6 +137,9 @@ const OPTION_NAMES = Object.keys({
   keepalive: true,
   maxConcurrentStreams: true,
   telemetry: true,
+  health: true,
+  drain: true,
+  handleSignals: true,
   channelOptions: true,
 } satisfies Record<keyof ServerOptions, true>);
 
@@ -100,6 +152,11 @@ export interface ResolvedServerOptions {
   middleware: readonly ServerMiddleware<any, any>[];
   channelOptions: ChannelOptions;
   telemetry: boolean;
+  /** The full name of each service given (`helloworld.Greeter`), in order. */
+  serviceNames: readonly string[];
+  health: boolean;
+  drain: Required<DrainOptions>;
+  handleSignals: boolean;
 }
 
 /**
@@ -111,13 +168,19 @@ export function resolveServerOptions(options: unknown): ResolvedServerOptions {
   const expected = "expected an object with at least services";
   const o = checkObject("options", options, expected) ?? fail();
   checkKnownKeys("startServer options", o, OPTION_NAMES);
+  const health = resolveBoolean("health", o.health, DEFAULT_HEALTH);
+  const { services, serviceNames } = resolveServices(o.services, health);
   return {
     address: parseServerAddress(o.address ?? "127.0.0.1:0"),
-    services: resolveServices(o.services),
+    services,
+    serviceNames,
     credentials: resolveCredentials(o.credentials),
     middleware: resolveMiddleware(o.middleware),
     channelOptions: resolveChannelOptions(o),
-    telemetry: resolveTelemetry(o.telemetry),
+    telemetry: resolveBoolean("telemetry", o.telemetry, DEFAULT_TELEMETRY),
+    health,
+    drain: resolveDrainOptions(o.drain, DEFAULT_DRAIN, "drain"),
+    handleSignals: resolveBoolean("handleSignals", o.handleSignals, DEFAULT_HANDLE_SIGNALS),
   };
 
   function fail(): never {
@@ -125,20 +188,53 @@ export function resolveServerOptions(options: unknown): ResolvedServerOptions {
   }
 }
 
-function resolveTelemetry(value: unknown): boolean {
-  if (value === undefined) return DEFAULT_TELEMETRY;
-  if (typeof value !== "boolean") throw new InvalidOptionError("telemetry", value, "expected true or false");
+function resolveBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new InvalidOptionError(option, value, "expected true or false");
   return value;
 }
 
-function resolveServices(services: unknown): readonly ServiceRegistration[] {
+/**
+ * @internal
+ * Drain options over `fallback` (the defaults, or the server's own); `option`
+ * names them in errors (`drain` in startServer's options, `drain options` for
+ * `server.drain()`).
+ */
+export function resolveDrainOptions(
+  value: unknown,
+  fallback: Required<DrainOptions>,
+  option: string,
+): Required<DrainOptions> {
+  const given = checkObject(option, value, "expected { delayMs, timeoutMs }");
+  if (given === undefined) return fallback;
+  const prefix = option === "drain" ? "drain." : "";
+  checkKnownKeys(option, given, ["delayMs", "timeoutMs"], prefix);
+  return {
+    delayMs: checkDuration(`${prefix}delayMs`, given.delayMs ?? fallback.delayMs),
+    timeoutMs: checkDuration(`${prefix}timeoutMs`, given.timeoutMs ?? fallback.timeoutMs),
+  };
+}
+
+function resolveServices(
+  services: unknown,
+  health: boolean,
+): { services: readonly ServiceRegistration[]; serviceNames: string[] } {
   if (!Array.isArray(services)) {
     throw new InvalidOptionError("services", services, "expected an array of service(Definition, implementation)");
   }
   const servedBy = new Map<string, number>();
+  const serviceNames: string[] = [];
   services.forEach((registration: unknown, i) => {
     const entry = checkObject(`services[${i}]`, registration ?? null, "expected service(Definition, implementation)");
     const { name, paths } = checkService(entry?.definition, entry?.implementation, `services[${i}].`);
+    // The built-in health service serves that name; grpc-js would fail at listen() too.
+    if (health && name === HEALTH_SERVICE_NAME) {
+      throw new InvalidOptionError(
+        `services[${i}]`,
+        registration,
+        `expected no ${HEALTH_SERVICE_NAME} while the built-in health service is on; set health: false to serve your own`,
+      );
+    }
     // grpc-js would throw "Method handler … already provided" at listen().
     const twice = paths.find((path) => servedBy.has(path));
     if (twice !== undefined) {
@@ -149,8 +245,9 @@ function resolveServices(services: unknown): readonly ServiceRegistration[] {
       );
     }
     for (const path of paths) servedBy.set(path, i);
+    serviceNames.push(name);
   });
-  return services;
+  return { services, serviceNames };
 }
 
 function resolveCredentials(credentials: unknown): ServerCredentials {

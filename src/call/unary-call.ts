@@ -149,7 +149,10 @@ class UnaryCall implements CallOwner {
       return;
     }
     const route = attempt.call!.route();
-    if (route) (this.tried ??= []).push(route);
+    if (route) {
+      this.tried ??= [];
+      this.tried.push(route);
+    }
     const error = new ClientError(this.method.path, status.code, status.details);
     if (this.live > 0) {
       // A hedge is still out: it may yet answer, unless this answer is final.

@@ -151,11 +151,19 @@ export class ReplayingCall implements CallStream {
     const { closed } = this.source;
     const now = this.source.clock.now();
     this.firstRefusedAt ??= now;
-    if (this.cancelled === undefined && this.kept && mayReplay(status, this.responded, closed, now - this.firstRefusedAt)) {
-      this.pendingReplay = replaySoon(() => {
-        this.pendingReplay = undefined;
-        this.replay(status);
-      }, this.replays, this.source.clock);
+    if (
+      this.cancelled === undefined &&
+      this.kept &&
+      mayReplay(status, this.responded, closed, now - this.firstRefusedAt)
+    ) {
+      this.pendingReplay = replaySoon(
+        () => {
+          this.pendingReplay = undefined;
+          this.replay(status);
+        },
+        this.replays,
+        this.source.clock,
+      );
       return;
     }
     this.end(this.source.explain(status, this.responded));

@@ -12,6 +12,7 @@ import { describe, expect, test } from "vitest";
 import { GreeterDefinition } from "../../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
 import { RouteGuideDefinition } from "../../generated/routeguide/route_guide.js";
+import { healthProbe } from "../../harness/health-probe.js";
 import { greeterService } from "../../harness/reference/greeter.js";
 import { routeGuideService } from "../../harness/reference/route-guide.js";
 
@@ -27,6 +28,21 @@ const secrets = {
   getFeature: async () => ({ name: "", location: undefined }),
 };
 const long = `${"h".repeat(10_000)}:50051`;
+/** An application's own grpc.health.v1 (grpc-js definition form). */
+const ownHealth = {
+  definition: {
+    check: {
+      path: "/grpc.health.v1.Health/Check",
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (bytes: Buffer) => bytes,
+      requestDeserialize: (bytes: Buffer) => bytes,
+      responseSerialize: (bytes: Buffer) => bytes,
+      responseDeserialize: (bytes: Buffer) => bytes,
+    },
+  },
+  implementation: { check: async () => Buffer.from([0x08, 0x01]) },
+};
 
 /** [row, options, option named, the message also contains…, the message must not contain…] */
 const SERVER_ROWS: [string, unknown, string, string[], string[]?][] = [
@@ -185,6 +201,19 @@ const SERVER_ROWS: [string, unknown, string, string[], string[]?][] = [
     "services[1]",
     ["each service once", "helloworld.Greeter", "services[0]"],
   ],
+  // health, drain, signals
+  ["health: a string", { services: [], health: "yes" }, "health", ["true or false", "got 'yes'"]],
+  ["handleSignals: 1", { services: [], handleSignals: 1 }, "handleSignals", ["true or false", "got 1"]],
+  ["drain: a number", { services: [], drain: 5000 }, "drain", ["{ delayMs, timeoutMs }", "got 5000"]],
+  ["a negative drain delay", { services: [], drain: { delayMs: -1 } }, "drain.delayMs", ["got -1"]],
+  ["a drain timeout in seconds", { services: [], drain: { timeoutMs: "30s" } }, "drain.timeoutMs", ["got '30s'"]],
+  ["a misspelled drain key", { services: [], drain: { delay: 300 } }, "drain.delay", ['did you mean "drain.delayMs"?']],
+  [
+    "an own grpc.health.v1 beside the built-in one",
+    { services: [greeter, ownHealth] },
+    "services[1]",
+    ["grpc.health.v1.Health", "health: false"],
+  ],
 ];
 
 describe("startServer refuses bad options before binding anything", () => {
@@ -298,9 +327,20 @@ describe("the reported address is a target clients can use", () => {
       maxConnectionAge: 60_000,
       maxConnectionAgeGrace: 5_000,
       keepalive: { timeMs: 10_000, timeoutMs: 5_000 },
+      health: true,
+      drain: { delayMs: 0, timeoutMs: 1_000 },
+      handleSignals: false,
       channelOptions: { "grpc.max_receive_message_length": 1024 * 1024 },
     });
     await server.shutdown({ timeout: 1_000 });
+  });
+
+  test("with health: false, an application may serve its own grpc.health.v1", async () => {
+    const server = await startServer({ services: [greeter, ownHealth as never], health: false });
+    const probe = healthProbe(server.address);
+    await expect(probe.check("")).resolves.toBe("SERVING");
+    probe.close();
+    await server.shutdown({ timeout: 0 });
   });
 
   test("shutdown() refuses unknown keys too", async () => {

@@ -4,7 +4,10 @@ import { Status } from "nice-grpc-common";
 import { expect, test } from "vitest";
 import {
   ASSUMED_STREAM_LIMIT,
+  DEFAULT_DRAIN,
   DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_HANDLE_SIGNALS,
+  DEFAULT_HEALTH,
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_MAX_METADATA_SIZE,
@@ -87,7 +90,12 @@ const EXPECTED: Record<string, string> = {
   "server-options.ts#channelOptions": "`{}`",
   "server-options.ts#maxConcurrentStreams": "undefined (no limit)",
   "server-options.ts#telemetry": String(DEFAULT_TELEMETRY),
-  "server.ts#timeout": String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+  "server-options.ts#health": String(DEFAULT_HEALTH),
+  "server-options.ts#drain": `\`{ delayMs: ${DEFAULT_DRAIN.delayMs}, timeoutMs: ${DEFAULT_DRAIN.timeoutMs} }\``,
+  "server-options.ts#handleSignals": String(DEFAULT_HANDLE_SIGNALS),
+  "server-options.ts#delayMs": String(DEFAULT_DRAIN.delayMs),
+  "server-options.ts#timeoutMs": String(DEFAULT_DRAIN.timeoutMs),
+  "server.ts#timeout": `the server's \`drain.timeoutMs\` (${DEFAULT_SHUTDOWN_TIMEOUT_MS})`,
 };
 
 /** Every `@default` in a JSDoc block of src/, keyed by the declaration it documents. */

@@ -98,7 +98,10 @@ export class FakeCall {
 const connectionIds = new Map<string, number>();
 export function connectionOf(backend: string): number {
   let id = connectionIds.get(backend);
-  if (id === undefined) connectionIds.set(backend, (id = connectionIds.size + 1));
+  if (id === undefined) {
+    id = connectionIds.size + 1;
+    connectionIds.set(backend, id);
+  }
   return id;
 }
 
