@@ -55,15 +55,15 @@ describe.each([
   });
 });
 
-test("with failure accrual off, p2c's cost still weighs the failures in: the failing backend draws a minority", async () => {
+test("control: with failure accrual off, failures change no pick: p2c draws the failing backend (it answers fastest)", async () => {
   const failing = backends.list[0]!;
   failing.knobs.failEvery = 1;
   const greeter = client({ strategy: pool(2), failureAccrual: false });
   await runCalls(200, 20, () => greeter.sayHello({ name: "first" }));
   backends.reset();
   const { failed } = await runCalls(600, 20, () => greeter.sayHello({ name: "load" }));
-  expect(failed).toEqual([]);
-  expect(failing.calls / backends.totalCalls()).toBeLessThan(0.2);
+  expect(failed).toEqual([]); // retries go elsewhere
+  expect(failing.calls / backends.totalCalls()).toBeGreaterThan(0.1);
 });
 
 test("a full outage, default options: the servers receive at most the calls + 20% + 10 per second", async () => {
