@@ -1,0 +1,30 @@
+import type { Slack } from "./timeline.js";
+import type { WatchdogLimits } from "./watchdog.js";
+
+/**
+ * The soak's tolerances, in one place (docs/chaos.md states each and why).
+ *
+ * - A call with a deadline settles within 2 s of it: the engine's own
+ *   deadline timer ends it; 2 s covers event-loop delay on a busy 2-core machine.
+ * - A closing client's calls settle within 3 s after its grace (or, without a
+ *   grace, after the longest call), and its close() resolves by then too.
+ * - No call stays open 20 s: the backends hold a call at most 1.5 s (stall)
+ *   plus 2 s (SIGSTOP), a restart takes about 1 s, and every stream sends at
+ *   most 12 messages 20 ms apart.
+ */
+export const WATCHDOG_LIMITS: WatchdogLimits = { deadlineSlackMs: 2_000, closeSlackMs: 3_000, maxOpenMs: 20_000 };
+
+/**
+ * An idempotent call may fail while every backend is down, or was down up to
+ * 250 ms later (the signal on its way, clocks of two processes) or 5 s
+ * earlier: grpc-js waits 1 s, then 1.6 s, 2.56 s, … (±20 %) between
+ * attempts to reconnect an address that refused, so a client may find a
+ * restarted backend up to ~3 s after it listens; 5 s adds event-loop delay.
+ */
+export const OUTAGE_SLACK: Slack = { before: 250, after: 5_000 };
+
+/** The client process must exit within this long of its last close() resolving, ms. */
+export const EXIT_LIMIT_MS = 5_000;
+
+/** RSS samples before this share of the run (at least 10 s) are warm-up. */
+export const warmupMs = (seconds: number): number => Math.max(10_000, seconds * 250);

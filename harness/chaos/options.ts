@@ -1,0 +1,53 @@
+import { randomInt } from "node:crypto";
+import { Command, InvalidArgumentError, Option } from "commander";
+
+/** What `npm run chaos` was asked for. */
+export interface ChaosOptions {
+  seed: number;
+  seconds: number;
+  clients: number;
+  concurrency: number;
+  backends: number;
+}
+
+const integer = (min: number, max: number) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+  return n;
+};
+
+/** Reads the command line (`--seed`, `--seconds` or `--minutes`, `--clients`, `--concurrency`, `--backends`). */
+export function parseOptions(argv: readonly string[]): ChaosOptions {
+  const program = new Command("npm run chaos --")
+    .description("Seeded random faults against real backend processes, with invariants checked all the time.")
+    .addOption(
+      new Option("--seed <n>", "seed of every random draw (default: a random one, printed)").argParser(
+        integer(0, 2 ** 31 - 1),
+      ),
+    )
+    .addOption(new Option("--seconds <n>", "how long to run").argParser(integer(5, 24 * 3600)).conflicts("minutes"))
+    .addOption(new Option("--minutes <n>", "how long to run, in minutes").argParser(integer(1, 24 * 60)))
+    .addOption(new Option("--clients <n>", "clients alive at a time").default(4).argParser(integer(1, 32)))
+    .addOption(
+      new Option("--concurrency <n>", "calls in flight, all clients together").default(24).argParser(integer(1, 200)),
+    )
+    .addOption(new Option("--backends <n>", "backend processes").default(3).argParser(integer(2, 8)))
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  program.parse(argv, { from: "user" });
+  const o = program.opts<{
+    seed?: number;
+    seconds?: number;
+    minutes?: number;
+    clients: number;
+    concurrency: number;
+    backends: number;
+  }>();
+  return {
+    seed: o.seed ?? randomInt(0, 2 ** 31 - 1),
+    seconds: o.seconds ?? (o.minutes === undefined ? 60 : o.minutes * 60),
+    clients: o.clients,
+    concurrency: o.concurrency,
+    backends: o.backends,
+  };
+}
