@@ -81,3 +81,30 @@ export function describePlan(plan: CallPlan): string {
   if (plan.kind === "recordRoute" || plan.kind === "routeChat") parts.push(`${plan.messages} messages`);
   return parts.join(", ");
 }
+
+/** Client-side faults a run can leave out (`--without`), besides the server fault kinds. */
+export const CLIENT_FAULTS = [
+  "throwers",
+  "aborts",
+  "deadlines",
+  "metadata",
+  "waitForReady",
+  "hedging",
+  "closes",
+] as const;
+export type ClientFault = (typeof CLIENT_FAULTS)[number];
+
+/**
+ * The plan without the options a run leaves out. Applied after the draw, so
+ * the seed's other draws stay the same: a run `--without throwers` makes the
+ * same calls as one with them, less the throwing callbacks.
+ */
+export function without(plan: CallPlan, left: ReadonlySet<string>): CallPlan {
+  const out = { ...plan };
+  if (left.has("throwers")) delete out.thrower;
+  if (left.has("aborts")) delete out.abortAfterMs;
+  if (left.has("deadlines")) delete out.deadlineMs;
+  if (left.has("metadata")) delete out.metadata;
+  if (left.has("waitForReady")) out.waitForReady = false;
+  return out;
+}

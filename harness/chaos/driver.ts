@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { type CallKind, type CallPlan, describePlan, drawCall, IDEMPOTENT } from "./call-plan.js";
+import { type CallKind, type CallPlan, describePlan, drawCall, IDEMPOTENT, without } from "./call-plan.js";
 import { runCall } from "./calls.js";
 import { describeClient, drawClientConfig } from "./client-config.js";
 import { ClientSlot } from "./client-slot.js";
@@ -44,6 +44,8 @@ export class Driver {
   private readonly rss: RssSample[] = [];
   private readonly warnings: string[] = [];
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Client faults this run leaves out. */
+  private readonly left: ReadonlySet<string>;
 
   constructor(
     private readonly config: DriverConfig,
@@ -51,6 +53,7 @@ export class Driver {
   ) {
     this.watchdog = new CallWatchdog(config.limits);
     this.configs = createPrng(config.seed, "clients");
+    this.left = new Set(config.without);
   }
 
   /** A process warning, kept for the report. */
@@ -104,6 +107,7 @@ export class Driver {
 
   private newClient(): ClientSlot {
     const config = drawClientConfig(this.configs, this.made++);
+    if (this.left.has("hedging")) config.hedging = false;
     this.count("clients made");
     return new ClientSlot(config, this.config.target);
   }
@@ -112,7 +116,7 @@ export class Driver {
     const prng = createPrng(this.config.seed, `worker-${index}`);
     for (let n = 1; n <= MAX_CALLS_PER_WORKER && !this.stopping && now() < stopAt; n++) {
       const slot = prng.pick(this.live);
-      const plan = drawCall(prng);
+      const plan = without(drawCall(prng), this.left);
       await this.call(slot, plan, `${slot.id}.w${index}.${n}.${plan.kind}`, prng);
     }
   }
@@ -155,7 +159,13 @@ export class Driver {
           break;
         case "unexplained":
           for (const c of counts) c.unexplained++;
-          this.send({ t: "failure", at: endedAt, startedAt, detail: `${plan.kind} failed: ${error.line}`, evidence });
+          this.send({
+            t: "failure",
+            at: endedAt,
+            startedAt,
+            detail: `${plan.kind} on ${slot.config.strategy} failed: ${error.line}`,
+            evidence,
+          });
           break;
         case "close contract":
           for (const c of counts) c.broken++;
@@ -185,8 +195,10 @@ export class Driver {
       await sleep(prng.between(500, 3_000));
       if (this.stopping) break;
       const slot = prng.pick(this.live);
+      const grace = drawGrace(prng);
+      if (this.left.has("closes")) continue;
       this.live = this.live.map((s) => (s === slot ? this.newClient() : s));
-      this.close(slot, drawGrace(prng));
+      this.close(slot, grace);
     }
   }
 

@@ -49,12 +49,7 @@ export interface ViolationClass {
  * it was entered from: a timer, a grpc-js callback).
  */
 export function violationClass(v: Violation): string {
-  const detail = v.detail
-    .split("\n")[0]!
-    .replace(/\bc\d+\.w\d+\.\d+\.\w+/g, "<call>")
-    .replace(/\bc\d+\b/g, "<client>")
-    .replace(/"[^"]*"/g, "<text>")
-    .replace(/\d+(\.\d+)?/g, "N");
+  const detail = blankDetail(v.detail);
   const frames = (v.evidence ?? "")
     .split("\n")
     .filter((line) => !line.includes("node_modules"))
@@ -62,6 +57,16 @@ export function violationClass(v: Violation): string {
   const where =
     frames.length === 0 ? "" : frames.length === 1 ? frames[0] : `${frames[0]} … ${frames[frames.length - 1]}`;
   return `${v.invariant}: ${detail}${where ? ` @ ${where}` : ""}`;
+}
+
+/** The first line of a detail with call and client ids, quoted values and numbers blanked. */
+export function blankDetail(detail: string): string {
+  return detail
+    .split("\n")[0]!
+    .replace(/\bc\d+\.w\d+\.\d+\.\w+/g, "<call>")
+    .replace(/\bc\d+\b/g, "<client>")
+    .replace(/"[^"]*"/g, "<text>")
+    .replace(/\d+(\.\d+)?/g, "N");
 }
 
 /** Counts checks and violations per invariant, and keeps the violations, by class too. */

@@ -6,10 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { median } from "../load.js";
 import { now, sleep } from "./clock.js";
 import { planFaults } from "./fault-schedule.js";
 import { Fleet } from "./fleet.js";
-import { type InvariantName, Ledger, RunCounter } from "./invariants.js";
+import { blankDetail, type InvariantName, Ledger, RunCounter } from "./invariants.js";
 import { EXIT_LIMIT_MS, OUTAGE_SLACK, WATCHDOG_LIMITS, warmupMs } from "./limits.js";
 import { type DriverConfig, type DriverMessage, type DriverSummary, parseMessage } from "./messages.js";
 import { parseOptions } from "./options.js";
@@ -19,7 +20,7 @@ import { judgeRss, type RssVerdict } from "./rss.js";
 
 const options = parseOptions(process.argv.slice(2));
 const { seed, seconds } = options;
-const replay = `npm run chaos -- --seed ${seed} --seconds ${seconds}`;
+const replay = `npm run chaos -- --seed ${seed} --seconds ${seconds}${options.without.length > 0 ? ` --without ${options.without.join(",")}` : ""}`;
 const startedAt = now();
 const log = (line: string) => process.stderr.write(`[chaos ${((now() - startedAt) / 1000).toFixed(1)}s] ${line}\n`);
 log(
@@ -51,6 +52,7 @@ const config: DriverConfig = {
   clients: options.clients,
   target: fleet.target,
   limits: WATCHDOG_LIMITS,
+  without: options.without,
 };
 const DRIVER = join(import.meta.dirname, "driver-main.ts");
 const child: ChildProcess = spawn(
@@ -64,7 +66,8 @@ void exited.then(() => (childGone = true));
 
 let summary: DriverSummary | undefined;
 let checksSoFar: Partial<Record<InvariantName, number>> = {};
-let excusedByOutage = 0;
+/** Idempotent failures blamed on an outage, by kind of failure. */
+const excusedByOutage = new Map<string, number>();
 let lingering: Extract<DriverMessage, { t: "lingering" }> | undefined;
 let resolveReady!: (at: number) => void;
 const ready = new Promise<number>((resolve) => (resolveReady = resolve));
@@ -86,8 +89,10 @@ createInterface({ input: child.stdout! }).on("line", (line) => {
       break;
     case "failure": {
       const outage = fleet.timeline.outageDuring(message.startedAt, message.at, OUTAGE_SLACK);
-      if (outage) excusedByOutage++;
-      else violate("available", message.at, `${message.detail} while a backend was up`, message.evidence);
+      if (outage) {
+        const key = blankDetail(message.detail);
+        excusedByOutage.set(key, (excusedByOutage.get(key) ?? 0) + 1);
+      } else violate("available", message.at, `${message.detail} while a backend was up`, message.evidence);
       break;
     }
     case "progress":
@@ -169,13 +174,18 @@ const result = {
   ...options,
   serverFaults: fleet.tally,
   faultErrors: fleet.errors,
+  restarts: {
+    count: fleet.restartMs.length,
+    medianMs: median(fleet.restartMs),
+    maxMs: Math.max(0, ...fleet.restartMs),
+  },
   summary,
   invariants: ledger.counts(),
   violations: ledger.violations,
   classes: ledger.violationClasses(),
   rss,
   outageMs: fleet.timeline.allDown().reduce((ms, p) => ms + (Math.min(p.end, now()) - p.start), 0),
-  excusedByOutage,
+  excusedByOutage: Object.fromEntries([...excusedByOutage].sort((a, b) => b[1] - a[1])),
   idsSeen: runs.ids,
 };
 process.stdout.write(`\n${renderReport(result)}\n\n${reportJson(result)}\n\nseed ${seed}\n`);
@@ -192,7 +202,10 @@ function violate(invariant: InvariantName, at: number, detail: string, evidence?
 }
 
 async function driveFaults(from: number): Promise<void> {
-  const plan = planFaults(createPrng(seed, "faults"), { durationMs: seconds * 1_000, backends: options.backends });
+  const plan = planFaults(createPrng(seed, "faults"), {
+    durationMs: seconds * 1_000,
+    backends: options.backends,
+  }).filter((f) => !options.without.includes(f.kind));
   const applied: Promise<void>[] = [];
   for (const fault of plan) {
     const wait = from + fault.at - now();

@@ -14,6 +14,8 @@ export interface DriverConfig {
   clients: number;
   target: string;
   limits: WatchdogLimits;
+  /** Client faults left out (names of CLIENT_FAULTS). */
+  without: string[];
 }
 
 /** Outcomes of one group of calls. */

@@ -1,5 +1,7 @@
 import { randomInt } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { CLIENT_FAULTS } from "./call-plan.js";
+import { SERVER_FAULTS } from "./fault-schedule.js";
 
 /** What `npm run chaos` was asked for. */
 export interface ChaosOptions {
@@ -8,7 +10,20 @@ export interface ChaosOptions {
   clients: number;
   concurrency: number;
   backends: number;
+  /** Faults left out: server fault kinds and client faults, by name. */
+  without: string[];
 }
+
+/** Every fault a run can leave out. */
+const FAULT_NAMES = [...Object.keys(SERVER_FAULTS), ...CLIENT_FAULTS];
+
+const faultList = (text: string) => {
+  const names = text.split(",").map((n) => n.trim());
+  const unknown = names.filter((n) => !FAULT_NAMES.includes(n));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown fault ${unknown.join(", ")}; expected some of ${FAULT_NAMES.join(", ")}`);
+  return names;
+};
 
 const integer = (min: number, max: number) => (text: string) => {
   const n = Number(text);
@@ -33,9 +48,15 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
       new Option("--concurrency <n>", "calls in flight, all clients together").default(24).argParser(integer(1, 200)),
     )
     .addOption(new Option("--backends <n>", "backend processes").default(3).argParser(integer(2, 8)))
+    .addOption(
+      new Option("--without <faults>", `faults to leave out, comma-separated: ${FAULT_NAMES.join(", ")}`)
+        .default([])
+        .argParser(faultList),
+    )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
   program.parse(argv, { from: "user" });
   const o = program.opts<{
+    without: string[];
     seed?: number;
     seconds?: number;
     minutes?: number;
@@ -49,5 +70,6 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     clients: o.clients,
     concurrency: o.concurrency,
     backends: o.backends,
+    without: o.without,
   };
 }

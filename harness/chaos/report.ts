@@ -16,6 +16,9 @@ export interface ChaosResult {
   backends: number;
   serverFaults: Partial<Record<ServerFaultKind, FaultTally>>;
   faultErrors: string[];
+  /** Restart times of the backends, ms: median and max. */
+  restarts: { count: number; medianMs: number; maxMs: number };
+  without: string[];
   summary: DriverSummary | undefined;
   invariants: { invariant: InvariantName; checks: number; violations: number }[];
   violations: Violation[];
@@ -23,8 +26,8 @@ export interface ChaosResult {
   rss: RssVerdict | undefined;
   /** Ms in which every backend was down at once. */
   outageMs: number;
-  /** Idempotent failures blamed on an outage (not violations). */
-  excusedByOutage: number;
+  /** Idempotent failures blamed on an outage (not violations), by kind of failure. */
+  excusedByOutage: Record<string, number>;
   /** Non-idempotent call ids the backends saw. */
   idsSeen: number;
 }
@@ -34,15 +37,18 @@ export function renderReport(r: ChaosResult): string {
   const s = r.summary;
   const out: string[] = [];
   out.push(
-    `chaos: seed ${r.seed}, ${r.seconds} s, ${r.backends} backends, ${r.clients} clients, ${r.concurrency} calls in flight`,
+    `chaos: seed ${r.seed}, ${r.seconds} s, ${r.backends} backends, ${r.clients} clients, ${r.concurrency} calls in flight${r.without.length > 0 ? `, without ${r.without.join(", ")}` : ""}`,
   );
   out.push("");
-  const faultRows = (Object.keys(SERVER_FAULTS) as ServerFaultKind[]).map((kind) => [
-    `server: ${kind}`,
-    String(r.serverFaults[kind]?.done ?? 0),
-    r.serverFaults[kind]?.errors ? `${r.serverFaults[kind]!.errors} failed to apply` : "",
-    SERVER_FAULTS[kind],
-  ]);
+  const faultRows = (Object.keys(SERVER_FAULTS) as ServerFaultKind[]).map((kind) => {
+    const tally = r.serverFaults[kind];
+    const notes = [
+      r.without.includes(kind) ? "left out" : "",
+      tally?.skipped ? `${tally.skipped} skipped (every other backend down)` : "",
+      tally?.errors ? `${tally.errors} failed to apply` : "",
+    ];
+    return [`server: ${kind}`, String(tally?.done ?? 0), notes.filter(Boolean).join(", "), SERVER_FAULTS[kind]];
+  });
   for (const [name, count] of Object.entries(s?.faults ?? {}).sort())
     faultRows.push([`client: ${name}`, String(count), "", ""]);
   out.push(table(["fault", "injected", "", "what"], faultRows));
@@ -84,9 +90,12 @@ export function renderReport(r: ChaosResult): string {
       .map(([k, n]) => `${k} ${n}`)
       .join(", ");
     out.push(`failures of the soak's doing: ${reasons || "none"}`);
+    const excused = Object.entries(r.excusedByOutage);
+    const total = excused.reduce((n, [, count]) => n + count, 0);
     out.push(
-      `unexplained idempotent failures blamed on an outage (every backend down, slack −0.25 s/+5 s): ${r.excusedByOutage}; total outage ${(r.outageMs / 1000).toFixed(1)} s`,
+      `idempotent failures blamed on an outage (every backend down or back less than 5 s ago): ${total}; every backend down at once for ${(r.outageMs / 1000).toFixed(1)} s in all`,
     );
+    for (const [what, count] of excused.slice(0, 6)) out.push(`  ${count}× ${what}`);
     out.push(
       `client event loop delay: p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms`,
     );
@@ -102,6 +111,9 @@ export function renderReport(r: ChaosResult): string {
     );
   }
   out.push(`non-idempotent calls counted on the servers: ${r.idsSeen}`);
+  out.push(
+    `backend restarts: ${r.restarts.count}, until listening: median ${Math.round(r.restarts.medianMs)} ms, max ${Math.round(r.restarts.maxMs)} ms`,
+  );
   for (const e of r.faultErrors.slice(0, 5)) out.push(`fault not applied: ${e}`);
   if (r.classes.length > 0) {
     out.push("");
