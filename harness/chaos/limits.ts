@@ -15,13 +15,19 @@ import type { WatchdogLimits } from "./watchdog.js";
 export const WATCHDOG_LIMITS: WatchdogLimits = { deadlineSlackMs: 2_000, closeSlackMs: 3_000, maxOpenMs: 20_000 };
 
 /**
- * An idempotent call may fail while every backend is down, or was down up to
- * 250 ms later (the signal on its way, clocks of two processes) or 5 s
- * earlier: grpc-js waits 1 s, then 1.6 s, 2.56 s, … (±20 %) between
- * attempts to reconnect an address that refused, so a client may find a
- * restarted backend up to ~3 s after it listens; 5 s adds event-loop delay.
+ * An idempotent call may fail while every backend is down, counting a
+ * backend as down from 250 ms before its fault (the signal on its way,
+ * clocks of two processes) until a while after it was undone, by why it was down:
+ * - killed (and restarted): 3.5 s. grpc-js waits 1 s, then 1.6 s, 2.56 s, …
+ *   (±20 %) between attempts to reconnect an address that refused; a backend
+ *   is down at most ~4.5 s here, so a client finds it again ≤ ~3.1 s after it
+ *   listens.
+ * - stopped (SIGSTOP): 1 s. Its connections resume with the process; a client
+ *   whose keepalive dropped one reconnects at once.
+ * - failing every call: 0.5 s. Nothing to reconnect: attempts already failed
+ *   and retries in backoff (50-400 ms) still end.
  */
-export const OUTAGE_SLACK: Slack = { before: 250, after: 5_000 };
+export const OUTAGE_SLACK: Slack = { before: 250, after: { killed: 3_500, stopped: 1_000, failing: 500 } };
 
 /** The client process must exit within this long of its last close() resolving, ms. */
 export const EXIT_LIMIT_MS = 5_000;

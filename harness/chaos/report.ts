@@ -93,7 +93,7 @@ export function renderReport(r: ChaosResult): string {
     const excused = Object.entries(r.excusedByOutage);
     const total = excused.reduce((n, [, count]) => n + count, 0);
     out.push(
-      `idempotent failures blamed on an outage (every backend down or back less than 5 s ago): ${total}; every backend down at once for ${(r.outageMs / 1000).toFixed(1)} s in all`,
+      `idempotent failures blamed on an outage (every backend down, or just back: see docs/chaos.md): ${total}; every backend down at once for ${(r.outageMs / 1000).toFixed(1)} s in all`,
     );
     for (const [what, count] of excused.slice(0, 6)) out.push(`  ${count}× ${what}`);
     out.push(

@@ -11,8 +11,13 @@ export interface Period {
 export interface Slack {
   /** Before it went down (clock skew between processes, a signal on its way). */
   before: number;
-  /** After it came back (reconnect backoff, a client noticing it is back). */
-  after: number;
+  /** After it came back, by why it was down (reconnect backoff, a client noticing it is back). */
+  after: Readonly<Record<DownReason, number>>;
+}
+
+/** A down period of one backend for one reason. */
+interface DownPeriod extends Period {
+  reason: DownReason;
 }
 
 /**
@@ -22,41 +27,49 @@ export interface Slack {
  * at once; with slack, when each is down or just came back.
  */
 export class BackendTimeline {
-  private readonly reasons: Set<DownReason>[];
-  private readonly periods: Period[][];
+  /** Per backend, the reason's period under way, if any. */
+  private readonly open: Map<DownReason, DownPeriod>[];
+  private readonly periods: DownPeriod[][];
 
   constructor(readonly backends: number) {
-    this.reasons = Array.from({ length: backends }, () => new Set<DownReason>());
+    this.open = Array.from({ length: backends }, () => new Map());
     this.periods = Array.from({ length: backends }, () => []);
   }
 
   /** Backend `i` is down for `reason` from `at`. */
   down(i: number, reason: DownReason, at: number): void {
-    const set = this.reasons[i]!;
-    if (set.size === 0) this.periods[i]!.push({ start: at, end: Number.POSITIVE_INFINITY });
-    set.add(reason);
+    if (this.open[i]!.has(reason)) return;
+    const period = { start: at, end: Number.POSITIVE_INFINITY, reason };
+    this.open[i]!.set(reason, period);
+    this.periods[i]!.push(period);
   }
 
   /** `reason` no longer holds for backend `i` from `at`. */
   up(i: number, reason: DownReason, at: number): void {
-    const set = this.reasons[i]!;
-    if (!set.delete(reason) || set.size > 0) return;
-    const periods = this.periods[i]!;
-    periods[periods.length - 1]!.end = at;
+    const period = this.open[i]!.get(reason);
+    if (!period) return;
+    period.end = at;
+    this.open[i]!.delete(reason);
   }
 
   isDown(i: number): boolean {
-    return this.reasons[i]!.size > 0;
+    return this.open[i]!.size > 0;
   }
 
-  /** Ms each backend was down, up to `at`. */
+  /** Ms each backend was down (for any reason), up to `at`. */
   downtime(at: number): number[] {
-    return this.periods.map((list) => list.reduce((ms, p) => ms + Math.min(p.end, at) - p.start, 0));
+    return this.periods.map((list) =>
+      merge(list.map((p) => ({ start: p.start, end: Math.min(p.end, at) }))).reduce(
+        (ms, p) => ms + Math.max(0, p.end - p.start),
+        0,
+      ),
+    );
   }
 
   /** The periods in which every backend was down at once (no slack), in order. */
   allDown(): Period[] {
-    return this.intersect({ start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY }, { before: 0, after: 0 });
+    const none = { before: 0, after: { killed: 0, stopped: 0, failing: 0 } };
+    return this.intersect({ start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY }, none);
   }
 
   /**
@@ -71,7 +84,11 @@ export class BackendTimeline {
   private intersect(window: Period, slack: Slack): Period[] {
     let common: Period[] = [window];
     for (const list of this.periods) {
-      const widened = merge(list.map((p) => ({ start: p.start - slack.before, end: p.end + slack.after })));
+      const widened = merge(
+        list
+          .map((p) => ({ start: p.start - slack.before, end: p.end + slack.after[p.reason] }))
+          .sort((a, b) => a.start - b.start),
+      );
       common = intersectLists(common, widened);
       if (common.length === 0) break;
     }

@@ -75,7 +75,7 @@ describe("the soak's invariant checks", () => {
 
   test("a failure is blamed on an outage only while every backend was down, within the slack", () => {
     const timeline = new BackendTimeline(2);
-    const slack = { before: 100, after: 1_000 };
+    const slack = { before: 100, after: { killed: 1_000, stopped: 1_000, failing: 200 } };
     timeline.down(0, "killed", 1_000);
     timeline.down(1, "stopped", 2_000);
     timeline.down(1, "failing", 2_500);
@@ -85,7 +85,8 @@ describe("the soak's invariant checks", () => {
     expect(timeline.allDown()).toEqual([{ start: 2_000, end: 4_000 }]);
     expect(timeline.outageDuring(1_000, 1_500, slack)).toBeUndefined(); // backend 1 was up
     expect(timeline.outageDuring(1_500, 1_950, slack)).toBeDefined(); // 50 ms before: within the slack
-    expect(timeline.outageDuring(4_500, 4_900, slack)).toBeDefined(); // backend 1 just came back
+    expect(timeline.outageDuring(4_100, 4_150, slack)).toBeDefined(); // backend 1 stopped failing 100 ms ago
+    expect(timeline.outageDuring(4_300, 4_900, slack)).toBeUndefined(); // 300 ms ago: past the slack for failing
     expect(timeline.outageDuring(5_100, 6_000, slack)).toBeUndefined();
     expect(timeline.downtime(6_000)).toEqual([4_000, 2_000]);
   });
