@@ -1,4 +1,4 @@
-import { Metadata } from "balanced-grpc";
+import { type ClientError, Metadata, Status } from "balanced-grpc";
 import type { Feature, Point, RouteNote } from "../../generated/routeguide/route_guide.js";
 import { ROUTE_GUIDE_FEATURES } from "../reference/route-guide-features.js";
 import { type CallPlan, IDEMPOTENT } from "./call-plan.js";
@@ -20,6 +20,8 @@ export interface CallOutcome {
   aborted: boolean;
   /** A callback the soak made throw did throw. */
   threw: boolean;
+  /** Each retry the engine announced (onRetryableError): the failed attempt and the wait, for the evidence. */
+  retries: string[];
 }
 
 /** The error the soak's throwing callbacks throw. */
@@ -39,7 +41,7 @@ const EVERYWHERE = {
  * {@link CALL_ID_HEADER} so the backends can count how often each ran.
  */
 export async function runCall(slot: ClientSlot, plan: CallPlan, id: string, prng: Prng): Promise<CallOutcome> {
-  const outcome: CallOutcome = { aborted: false, threw: false };
+  const outcome: CallOutcome = { aborted: false, threw: false, retries: [] };
   let abortTimer: NodeJS.Timeout | undefined;
   try {
     const metadata = Metadata();
@@ -48,6 +50,11 @@ export async function runCall(slot: ClientSlot, plan: CallPlan, id: string, prng
     const options: Record<string, unknown> = { metadata };
     if (plan.deadlineMs !== undefined) options.deadline = plan.deadlineMs;
     if (plan.waitForReady) options.waitForReady = true;
+    if (plan.kind === "sayHello") {
+      options.onRetryableError = (error: ClientError, attempt: number, delayMs: number) => {
+        outcome.retries.push(`attempt ${attempt}: ${Status[error.code]} "${error.details}", retry in ${delayMs} ms`);
+      };
+    }
     if (plan.thrower) {
       const name = plan.thrower;
       options[name] = () => {

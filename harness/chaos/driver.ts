@@ -145,7 +145,8 @@ export class Driver {
       if (slot.closeAt !== undefined && startedAt < slot.closeAt) this.check("close-contract");
       if (outcome.error === undefined) this.check("right-answers");
       const error = describeError(outcome.error);
-      const evidence = `call ${id}: ${what}; ran ${Math.round(endedAt - startedAt)} ms\n${error.line}\n${error.stack}`;
+      const retried = outcome.retries.length === 0 ? "" : `\nretries: ${outcome.retries.join("; ")}`;
+      const evidence = `call ${id}: ${what}; ran ${Math.round(endedAt - startedAt)} ms${retried}\n${error.line}\n${error.stack}`;
       switch (verdict.kind) {
         case "ok":
           for (const c of counts) c.ok++;

@@ -93,13 +93,18 @@ describe("the soak's invariant checks", () => {
 
   test("a call made before close() that fails with ClientClosedError breaks close()'s contract", () => {
     const plan: CallPlan = { kind: "sayHello", waitForReady: false, leaveEarly: false, messages: 1, gapMs: 0, pick: 0 };
-    const closed = { error: new ClientClosedError("t"), aborted: false, threw: false };
+    const closed = { error: new ClientClosedError("t"), aborted: false, threw: false, retries: [] };
     expect(judgeCall(plan, closed, { startedAt: 0, endedAt: 50, closeAt: 10 }).kind).toBe("close contract");
     expect(judgeCall(plan, closed, { startedAt: 20, endedAt: 20, closeAt: 10 })).toEqual({
       kind: "expected",
       reason: "client closing",
     });
-    const unavailable = { error: new ClientError("/x", Status.UNAVAILABLE, "down"), aborted: false, threw: false };
+    const unavailable = {
+      error: new ClientError("/x", Status.UNAVAILABLE, "down"),
+      aborted: false,
+      threw: false,
+      retries: [],
+    };
     expect(judgeCall(plan, unavailable, { startedAt: 0, endedAt: 5, closeAt: undefined }).kind).toBe("unexplained");
     expect(
       judgeCall({ ...plan, kind: "getFeature" }, unavailable, { startedAt: 0, endedAt: 5, closeAt: undefined }).kind,
