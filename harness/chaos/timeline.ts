@@ -11,8 +11,8 @@ export interface Period {
 export interface Slack {
   /** Before it went down (clock skew between processes, a signal on its way). */
   before: number;
-  /** After it came back, by why it was down (reconnect backoff, a client noticing it is back). */
-  after: Readonly<Record<DownReason, number>>;
+  /** After it came back, given why and how long it was down (reconnect backoff, a client noticing it is back). */
+  after(reason: DownReason, downMs: number): number;
 }
 
 /** A down period of one backend for one reason. */
@@ -68,7 +68,7 @@ export class BackendTimeline {
 
   /** The periods in which every backend was down at once (no slack), in order. */
   allDown(): Period[] {
-    const none = { before: 0, after: { killed: 0, stopped: 0, failing: 0 } };
+    const none = { before: 0, after: () => 0 };
     return this.intersect({ start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY }, none);
   }
 
@@ -86,7 +86,7 @@ export class BackendTimeline {
     for (const list of this.periods) {
       const widened = merge(
         list
-          .map((p) => ({ start: p.start - slack.before, end: p.end + slack.after[p.reason] }))
+          .map((p) => ({ start: p.start - slack.before, end: p.end + slack.after(p.reason, p.end - p.start) }))
           .sort((a, b) => a.start - b.start),
       );
       common = intersectLists(common, widened);

@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import type { CallPlan } from "../../harness/chaos/call-plan.js";
 import { Ledger, RunCounter, violationClass } from "../../harness/chaos/invariants.js";
 import { judgeCall } from "../../harness/chaos/judge-call.js";
+import { reconnectWithinMs } from "../../harness/chaos/limits.js";
 import { judgeRss, type RssSample } from "../../harness/chaos/rss.js";
 import { BackendTimeline } from "../../harness/chaos/timeline.js";
 import { CallWatchdog, type WatchedClient } from "../../harness/chaos/watchdog.js";
@@ -75,7 +76,7 @@ describe("the soak's invariant checks", () => {
 
   test("a failure is blamed on an outage only while every backend was down, within the slack", () => {
     const timeline = new BackendTimeline(2);
-    const slack = { before: 100, after: { killed: 1_000, stopped: 1_000, failing: 200 } };
+    const slack = { before: 100, after: (reason: string) => (reason === "failing" ? 200 : 1_000) };
     timeline.down(0, "killed", 1_000);
     timeline.down(1, "stopped", 2_000);
     timeline.down(1, "failing", 2_500);
@@ -89,6 +90,13 @@ describe("the soak's invariant checks", () => {
     expect(timeline.outageDuring(4_300, 4_900, slack)).toBeUndefined(); // 300 ms ago: past the slack for failing
     expect(timeline.outageDuring(5_100, 6_000, slack)).toBeUndefined();
     expect(timeline.downtime(6_000)).toEqual([4_000, 2_000]);
+  });
+
+  test("a restarted backend counts as down for as long as grpc-js's reconnect backoff may wait", () => {
+    expect(reconnectWithinMs(500)).toBe(1_200); // the first wait, 1 s, at its longest
+    expect(reconnectWithinMs(2_000)).toBeCloseTo(1_920); // attempts at 0 and 0.8 s: the next wait is 1.6 s
+    expect(reconnectWithinMs(6_000)).toBeCloseTo(4_915.2); // after 0, 0.8, 2.08, 4.13 s: 4.096 s
+    expect(reconnectWithinMs(10 * 60_000)).toBe(144_000); // capped at 120 s
   });
 
   test("a call made before close() that fails with ClientClosedError breaks close()'s contract", () => {
