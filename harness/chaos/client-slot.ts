@@ -39,4 +39,9 @@ export class ClientSlot implements WatchedClient {
     await Promise.all([this.greeter.close(options), this.routes.close(options)]);
     this.closedAt = now();
   }
+
+  /** Calls its channels sent again because a server refused their stream unprocessed. */
+  get refusedStreamReplays(): number {
+    return this.greeter.$channel.refusedStreamReplays + this.routes.$channel.refusedStreamReplays;
+  }
 }

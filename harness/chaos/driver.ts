@@ -36,6 +36,8 @@ export class Driver {
   private stopping = false;
   private calls = 0;
   private abandoned = 0;
+  /** Refused-stream replays of the clients closed so far. */
+  private replays = 0;
   private readonly byKind = {} as Record<CallKind, CallCounts>;
   private readonly byStrategy: Record<string, CallCounts> = {};
   private readonly expected = {} as Record<ExpectedReason, number>;
@@ -211,6 +213,7 @@ export class Driver {
     this.closing.add(slot);
     const tracked = closing.then(
       () => {
+        this.replays += slot.refusedStreamReplays;
         this.watchdog.closeResolved(slot);
         this.closes.delete(tracked);
         this.closing.delete(slot);
@@ -300,6 +303,7 @@ export class Driver {
         maxMs: ms(this.loopDelay.max),
       },
       abandoned: this.abandoned,
+      refusedStreamReplays: this.replays,
       warnings: this.warnings,
     };
   }

@@ -46,6 +46,8 @@ export interface DriverSummary {
   eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Calls a worker stopped waiting for (each is also a calls-settle violation). */
   abandoned: number;
+  /** Calls sent again because a server refused their stream unprocessed (closed clients only). */
+  refusedStreamReplays: number;
   /** Process warnings (e.g. MaxListenersExceededWarning), first few. */
   warnings: string[];
 }

@@ -99,6 +99,7 @@ export function renderReport(r: ChaosResult): string {
     out.push(
       `client event loop delay: p50 ${s.eventLoop.p50Ms} ms, p99 ${s.eventLoop.p99Ms} ms, max ${s.eventLoop.maxMs} ms`,
     );
+    out.push(`refused streams sent again (clients whose close() resolved): ${s.refusedStreamReplays}`);
     if (s.abandoned > 0) out.push(`calls the workers stopped waiting for: ${s.abandoned}`);
     if (s.warnings.length > 0) out.push(`process warnings: ${s.warnings.join("; ")}`);
   }
