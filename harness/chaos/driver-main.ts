@@ -5,9 +5,12 @@ import { now } from "./clock.js";
 import { Driver } from "./driver.js";
 import { describeError } from "./judge-call.js";
 import { type DriverConfig, send } from "./messages.js";
+import { SocketWatch } from "./socket-watch.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as DriverConfig;
 const driver = new Driver(config, send);
+const sockets = new SocketWatch();
+sockets.start();
 
 // Reported, not fatal: the soak goes on to find more. The library must never get here.
 const uncaught = (kind: string) => (error: unknown) => {
@@ -21,5 +24,11 @@ process.on("warning", (warning) => driver.warned(warning));
 await driver.run();
 // Alive 3 s later means something keeps the process up: say what (the timer itself does not count).
 setTimeout(() => {
-  send({ t: "lingering", at: now(), resources: process.getActiveResourcesInfo(), openCalls: driver.openCalls() });
+  send({
+    t: "lingering",
+    at: now(),
+    resources: process.getActiveResourcesInfo(),
+    openCalls: driver.openCalls(),
+    sockets: sockets.report(),
+  });
 }, 3_000).unref();

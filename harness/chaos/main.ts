@@ -135,7 +135,13 @@ if (closedAt === undefined) {
   if (!gone) {
     await sleep(100); // the "lingering" line (sent 3 s after closing) is in by now
     const evidence = lingering
-      ? `active resources: ${lingering.resources.join(", ") || "none"}\nopen calls:\n${lingering.openCalls.slice(0, 8).join("\n")}`
+      ? [
+          `active resources: ${lingering.resources.join(", ") || "none"}`,
+          `open calls: ${lingering.openCalls.length}`,
+          ...lingering.openCalls.slice(0, 5),
+          `open sockets: ${lingering.sockets.length}`,
+          ...lingering.sockets.slice(0, 3),
+        ].join("\n")
       : undefined;
     violate("process-exits", now(), `still running ${EXIT_LIMIT_MS} ms after its last close() resolved`, evidence);
     child.kill("SIGKILL");

@@ -64,7 +64,7 @@ export type DriverMessage =
   /** Every client was closed (or given up on): the process should now exit by itself. */
   | { t: "closed"; at: number }
   /** Still alive a while after "closed": what keeps it up. */
-  | { t: "lingering"; at: number; resources: string[]; openCalls: string[] };
+  | { t: "lingering"; at: number; resources: string[]; openCalls: string[]; sockets: string[] };
 
 /** The prefix of the client process's message lines (anything else on its stdout is passed through). */
 export const MESSAGE_PREFIX = "CHAOS ";

@@ -137,7 +137,7 @@ export function formatViolation(v: Violation): string {
   if (!v.evidence) return head;
   const evidence = v.evidence
     .split("\n")
-    .slice(0, 14)
+    .slice(0, 40)
     .map((line) => `      ${line}`)
     .join("\n");
   return `${head}\n${evidence}`;
