@@ -9,7 +9,7 @@ import { SocketWatch } from "./socket-watch.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as DriverConfig;
 const driver = new Driver(config, send);
-const sockets = new SocketWatch();
+const sockets = new SocketWatch(now);
 sockets.start();
 
 // Reported, not fatal: the soak goes on to find more. The library must never get here.
@@ -29,6 +29,6 @@ setTimeout(() => {
     at: now(),
     resources: process.getActiveResourcesInfo(),
     openCalls: driver.openCalls(),
-    sockets: sockets.report(),
+    sockets: sockets.report(driver.relative),
   });
 }, 3_000).unref();

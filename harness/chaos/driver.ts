@@ -31,6 +31,8 @@ export class Driver {
   private readonly closes = new Set<Promise<void>>();
   /** Clients whose close() has not resolved yet. */
   private readonly closing = new Set<ClientSlot>();
+  /** When closeAll() began. */
+  private finalCloseAt: number | undefined;
   private readonly configs: Prng;
   private made = 0;
   private stopping = false;
@@ -101,6 +103,15 @@ export class Driver {
     this.send({ t: "summary", at: now(), summary: this.summary() });
     this.send({ t: "closed", at: now() });
   }
+
+  /** A moment relative to when the last clients began to close, for the lingering report. */
+  readonly relative = (at: number): string => {
+    if (this.finalCloseAt === undefined) return "before the end";
+    const ms = Math.round(at - this.finalCloseAt);
+    return ms < 0
+      ? `${-ms} ms before the last clients began to close`
+      : `${ms} ms after the last clients began to close`;
+  };
 
   /** What is still open (for the lingering report). */
   openCalls(): string[] {
@@ -234,6 +245,7 @@ export class Driver {
    * bounded: one without a grace may wait for calls as long as the longest call.
    */
   private async closeAll(): Promise<void> {
+    this.finalCloseAt = now();
     const prng = createPrng(this.config.seed, "final-close");
     for (const slot of this.live) this.close(slot, prng.int(0, 500));
     const { maxOpenMs, closeSlackMs } = this.config.limits;

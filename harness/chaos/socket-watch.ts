@@ -8,23 +8,25 @@ import type { Socket } from "node:net";
  * left them.
  */
 export class SocketWatch {
-  private readonly open = new Map<Socket, string>();
+  private readonly open = new Map<Socket, { at: number; stack: string }>();
+
+  constructor(private readonly now: () => number) {}
 
   start(): void {
     subscribe("net.client.socket", (message) => {
       const { socket } = message as { socket: Socket };
       const stack = (new Error().stack ?? "").split("\n").slice(2, 14).join("\n");
-      this.open.set(socket, stack);
+      this.open.set(socket, { at: this.now(), stack });
       socket.once("close", () => this.open.delete(socket));
     });
   }
 
-  /** Sockets still open: where they lead, and the stack that opened each. */
-  report(): string[] {
-    return [...this.open].map(([socket, stack]) => {
+  /** Sockets still open: where they lead, when (`t(at)`) and by which stack each was opened. */
+  report(t: (at: number) => string): string[] {
+    return [...this.open].map(([socket, { at, stack }]) => {
       const to = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
       const state = `${socket.readyState}${socket.destroyed ? ", destroyed" : ""}`;
-      return `socket to ${to} (local port ${socket.localPort ?? "?"}, ${state}) opened at:\n${stack}`;
+      return `socket to ${to} (local port ${socket.localPort ?? "?"}, ${state}) opened ${t(at)} by:\n${stack}`;
     });
   }
 }
