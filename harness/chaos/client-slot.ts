@@ -13,6 +13,7 @@ export class ClientSlot implements WatchedClient {
   readonly id: string;
   readonly greeter: GreeterSdkClient;
   readonly routes: RouteGuideSdkClient;
+  readonly createdAt = now();
   closeAt?: number;
   graceMs?: number | undefined;
   closedAt?: number;

@@ -29,6 +29,6 @@ setTimeout(() => {
     at: now(),
     resources: process.getActiveResourcesInfo(),
     openCalls: driver.openCalls(),
-    sockets: sockets.report(driver.relative),
+    sockets: sockets.report(driver.relative, driver.clientsAt),
   });
 }, 3_000).unref();

@@ -35,6 +35,8 @@ export class Driver {
   private finalCloseAt: number | undefined;
   private readonly configs: Prng;
   private made = 0;
+  /** Every client made, in order. */
+  private readonly history: ClientSlot[] = [];
   private stopping = false;
   private calls = 0;
   private abandoned = 0;
@@ -113,6 +115,13 @@ export class Driver {
       : `${ms} ms after the last clients began to close`;
   };
 
+  /** The clients open at `at` (made, and their close() not resolved), for the lingering report. */
+  readonly clientsAt = (at: number): string =>
+    this.history
+      .filter((s) => s.createdAt <= at && (s.closedAt ?? Number.POSITIVE_INFINITY) >= at)
+      .map((s) => `[${describeClient(s.config)}${s.closedAt === undefined ? ", close() never resolved" : ""}]`)
+      .join(" ");
+
   /** What is still open (for the lingering report). */
   openCalls(): string[] {
     return [...this.watchdog.openCalls()].map((c) => `${c.id}: ${c.what}`);
@@ -122,7 +131,9 @@ export class Driver {
     const config = drawClientConfig(this.configs, this.made++);
     if (this.left.has("hedging")) config.hedging = false;
     this.count("clients made");
-    return new ClientSlot(config, this.config.target);
+    const slot = new ClientSlot(config, this.config.target);
+    this.history.push(slot);
+    return slot;
   }
 
   private async worker(index: number, stopAt: number): Promise<void> {

@@ -21,12 +21,15 @@ export class SocketWatch {
     });
   }
 
-  /** Sockets still open: where they lead, when (`t(at)`) and by which stack each was opened. */
-  report(t: (at: number) => string): string[] {
+  /**
+   * Sockets still open: where they lead, when (`t(at)`), the clients that
+   * were open then (`owners(at)`: one of them opened it), and the stack.
+   */
+  report(t: (at: number) => string, owners: (at: number) => string): string[] {
     return [...this.open].map(([socket, { at, stack }]) => {
       const to = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
       const state = `${socket.readyState}${socket.destroyed ? ", destroyed" : ""}`;
-      return `socket to ${to} (local port ${socket.localPort ?? "?"}, ${state}) opened ${t(at)} by:\n${stack}`;
+      return `socket to ${to} (local port ${socket.localPort ?? "?"}, ${state}) opened ${t(at)}; clients open then: ${owners(at)}; by:\n${stack}`;
     });
   }
 }
