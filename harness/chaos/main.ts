@@ -140,7 +140,8 @@ if (closedAt === undefined) {
           `open calls: ${lingering.openCalls.length}`,
           ...lingering.openCalls.slice(0, 5),
           `open sockets: ${lingering.sockets.length}`,
-          ...lingering.sockets.slice(0, 3),
+          // The first with its stack, the rest in a line each (the clients open then narrow down whose it is).
+          ...lingering.sockets.map((text, i) => (i === 0 ? text : text.slice(0, text.indexOf("; by:")))),
         ].join("\n")
       : undefined;
     violate("process-exits", now(), `still running ${EXIT_LIMIT_MS} ms after its last close() resolved`, evidence);
