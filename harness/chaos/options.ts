@@ -41,7 +41,11 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
         integer(0, 2 ** 31 - 1),
       ),
     )
-    .addOption(new Option("--seconds <n>", "how long to run").argParser(integer(5, 24 * 3600)).conflicts("minutes"))
+    .addOption(
+      new Option("--seconds <n>", "how long to run (default: 60)")
+        .argParser(integer(5, 24 * 3600))
+        .conflicts("minutes"),
+    )
     .addOption(new Option("--minutes <n>", "how long to run, in minutes").argParser(integer(1, 24 * 60)))
     .addOption(new Option("--clients <n>", "clients alive at a time").default(4).argParser(integer(1, 32)))
     .addOption(
@@ -50,7 +54,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     .addOption(new Option("--backends <n>", "backend processes").default(3).argParser(integer(2, 8)))
     .addOption(
       new Option("--without <faults>", `faults to leave out, comma-separated: ${FAULT_NAMES.join(", ")}`)
-        .default([])
+        .default([], "none")
         .argParser(faultList),
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
