@@ -34,8 +34,8 @@ export type BackendProcessChanges = Partial<Omit<BackendOptions, "address" | "na
 
 /** What a backend process tells as it runs, besides its answers. */
 export interface BackendProcessEvents {
-  /** A call carrying the `callIdHeader` started (its "ran ID METHOD" line). */
-  onCallId?: (id: string, method: string) => void;
+  /** A call carrying the `callIdHeader` started on the backend named `backend` (its "ran ID METHOD" line). */
+  onCallId?: (id: string, method: string, backend: string) => void;
 }
 
 // The sibling entry: backend-main.ts through tsx, or compiled backend-main.js (benchmarks).
@@ -69,7 +69,7 @@ export async function spawnBackend(
           resolve(match[1]!);
         } else if (line.startsWith("ran ")) {
           const [, id = "", method = ""] = line.split(" ");
-          events.onCallId?.(id, method);
+          events.onCallId?.(id, method, options.name ?? host);
         } else {
           answers.shift()?.(line);
         }
