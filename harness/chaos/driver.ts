@@ -103,7 +103,7 @@ export class Driver {
     clearInterval(progress);
     this.loopDelay.disable();
     this.send({ t: "summary", at: now(), summary: this.summary() });
-    this.send({ t: "closed", at: now() });
+    this.send({ t: "closed", at: now(), unresolved: this.closing.size });
   }
 
   /** A moment relative to when the last clients began to close, for the lingering report. */
@@ -115,12 +115,22 @@ export class Driver {
       : `${ms} ms after the last clients began to close`;
   };
 
-  /** The clients open at `at` (made, and their close() not resolved), for the lingering report. */
-  readonly clientsAt = (at: number): string =>
-    this.history
-      .filter((s) => s.createdAt <= at && (s.closedAt ?? Number.POSITIVE_INFINITY) >= at)
-      .map((s) => `[${describeClient(s.config)}${s.closedAt === undefined ? ", close() never resolved" : ""}]`)
-      .join(" ");
+  /**
+   * The clients open at `at` whose close() resolved since, for the lingering
+   * report: one of them opened a socket made then and left it open (a client
+   * whose close() never resolved may still hold its sockets; those are counted).
+   */
+  readonly clientsAt = (at: number): string => {
+    const open = this.history.filter((s) => s.createdAt <= at && (s.closedAt ?? Number.POSITIVE_INFINITY) >= at);
+    const closed = open.filter((s) => s.closedAt !== undefined).map((s) => `[${describeClient(s.config)}]`);
+    const unresolved = open.length - closed.length;
+    return `${closed.join(" ") || "none closed"}${unresolved > 0 ? ` (and ${unresolved} whose close() never resolved)` : ""}`;
+  };
+
+  /** How many clients' close() never resolved. */
+  get unresolvedCloses(): number {
+    return this.closing.size;
+  }
 
   /** What is still open (for the lingering report). */
   openCalls(): string[] {

@@ -73,6 +73,7 @@ let resolveReady!: (at: number) => void;
 const ready = new Promise<number>((resolve) => (resolveReady = resolve));
 let resolveClosed!: (at: number) => void;
 const closed = new Promise<number>((resolve) => (resolveClosed = resolve));
+let unresolvedCloses = 0;
 
 createInterface({ input: child.stdout! }).on("line", (line) => {
   const message = parseMessage(line);
@@ -103,6 +104,7 @@ createInterface({ input: child.stdout! }).on("line", (line) => {
       summary = message.summary;
       break;
     case "closed":
+      unresolvedCloses = message.unresolved;
       resolveClosed(message.at);
       break;
     case "lingering":
@@ -144,7 +146,11 @@ if (closedAt === undefined) {
           ...lingering.sockets.map((text, i) => (i === 0 ? text : text.slice(0, text.indexOf("; by:")))),
         ].join("\n")
       : undefined;
-    violate("process-exits", now(), `still running ${EXIT_LIMIT_MS} ms after its last close() resolved`, evidence);
+    const after =
+      unresolvedCloses === 0
+        ? "its last close() resolved"
+        : `it closed its clients (${unresolvedCloses} close() calls never resolved)`;
+    violate("process-exits", now(), `still running ${EXIT_LIMIT_MS} ms after ${after}`, evidence);
     child.kill("SIGKILL");
   } else {
     const [code, signal] = await exited;

@@ -61,8 +61,8 @@ export type DriverMessage =
   /** Every 5 s: how far it got, and its checks so far (in case it never gets to its summary). */
   | { t: "progress"; at: number; calls: number; inFlight: number; checks: Partial<Record<InvariantName, number>> }
   | { t: "summary"; at: number; summary: DriverSummary }
-  /** Every client was closed (or given up on): the process should now exit by itself. */
-  | { t: "closed"; at: number }
+  /** Every client was closed (`unresolved`: close() calls given up on): the process should now exit by itself. */
+  | { t: "closed"; at: number; unresolved: number }
   /** Still alive a while after "closed": what keeps it up. */
   | { t: "lingering"; at: number; resources: string[]; openCalls: string[]; sockets: string[] };
 
