@@ -1,4 +1,10 @@
-import type { RunningServer, ServerCredentials, ServerOptions, ServiceRegistration } from "balanced-grpc";
+import type {
+  RunningServer,
+  ServerCredentials,
+  ServerMiddleware,
+  ServerOptions,
+  ServiceRegistration,
+} from "balanced-grpc";
 import { startServer } from "balanced-grpc";
 import { type GreeterKnobs, greeterService } from "./reference/greeter.js";
 import { routeGuideService } from "./reference/route-guide.js";
@@ -31,6 +37,14 @@ export interface BackendOptions {
   credentials?: ServerCredentials;
   /** More services, in-process only. */
   services?: ServiceRegistration[];
+  /**
+   * Report each call that carries this request header (e.g. a unique call id)
+   * to `onCallId` as its handler starts: how a test counts how often one
+   * call ran on the servers.
+   */
+  callIdHeader?: string;
+  /** Told the id and the method path of each call carrying `callIdHeader`, in-process only. */
+  onCallId?: (id: string, method: string) => void;
 }
 
 /** What a backend counts: calls served and the client connections they came on. */
@@ -80,6 +94,17 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     },
     onDone: () => void counters.running--,
   });
+  const { callIdHeader, onCallId } = options;
+  const countIds: ServerMiddleware[] =
+    callIdHeader && onCallId
+      ? [
+          async function* reportCallId(call, context) {
+            const id = context.metadata.get(callIdHeader);
+            if (typeof id === "string") onCallId(id, call.method.path);
+            return yield* call.next(call.request, context);
+          },
+        ]
+      : [];
   const features = options.routeFeatures === undefined ? undefined : generatedFeatures(options.routeFeatures);
   const server = await startServer({
     address,
@@ -89,6 +114,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       ...(options.services ?? []),
     ],
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(countIds.length > 0 ? { middleware: countIds } : {}),
     ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
     ...(options.maxConnectionAgeGrace !== undefined ? { maxConnectionAgeGrace: options.maxConnectionAgeGrace } : {}),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),
