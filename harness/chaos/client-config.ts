@@ -1,8 +1,5 @@
-import { type ClientOptions, pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
+import { type ClientOptions, type HedgingOptions, pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import type { Prng } from "./prng.js";
-
-/** The client's `hedging` settings object (the public entry does not name its type). */
-type HedgingSettings = Exclude<ClientOptions["hedging"], boolean | undefined>;
 
 /** The strategies every soak mixes, by display name. */
 export const STRATEGIES: Readonly<Record<string, () => Strategy>> = {
@@ -18,7 +15,7 @@ export interface ClientConfig {
   id: string;
   strategy: keyof typeof STRATEGIES;
   /** Client hedging for its idempotent method (SayHello). */
-  hedging: boolean | HedgingSettings;
+  hedging: boolean | HedgingOptions;
   keepalive: boolean;
   /** Client-side connection recycling, ms (at least 1000). */
   maxConnectionAge?: number;
