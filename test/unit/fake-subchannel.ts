@@ -26,7 +26,8 @@ export class FakeSubchannel {
       ref: () => void this.refs++,
       unref: () => void this.refs--,
       isHealthy: () => true,
-      realSubchannelEquals: (other: unknown) => other === this.self,
+      // As grpc-js's: equal to any wrapper of it (an LB policy may wrap subchannels).
+      realSubchannelEquals: (other: experimental.SubchannelInterface) => other.getRealSubchannel() === this.self,
       getRealSubchannel: () => this.self,
     };
     // The rest of the interface (health and data watchers, channelz) does nothing here.
@@ -69,7 +70,7 @@ export class FakeHelper implements experimental.ChannelControlHelper {
   /** Picks once; returns the picked subchannel's fake (or undefined) and the pick's call callbacks. */
   pick() {
     const result = this.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
-    const fake = this.subchannels.find((s) => s.self === result.subchannel);
+    const fake = this.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
     return { result, fake };
   }
 }
