@@ -199,7 +199,7 @@ export class Connection {
 
   /** Streams not for calls: the health Watch's, unless health checking is off or the server has no health service. */
   private get reserved(): number {
-    return this.check === undefined || this.watch?.health.source === "unimplemented" ? 0 : 1;
+    return !this.watchable || this.watch?.health.source === "unimplemented" ? 0 : 1;
   }
 
   /** Whether it takes new calls: connected, and its server's health says so (see {@link ConnectionStats.healthy}). */
@@ -209,14 +209,14 @@ export class Connection {
 
   /** Whether its health lets it take calls: off, or settled and not "not serving". */
   get healthy(): boolean {
-    if (this.check === undefined) return true;
+    if (!this.watchable) return true;
     const health = this.watch?.health;
     return health?.settled === true && health.healthy;
   }
 
   /** Connected, and waiting for its server's first health answer: about to take calls, or not. */
   get awaitingHealth(): boolean {
-    return this.state === State.READY && this.check !== undefined && !this.watch?.health.settled;
+    return this.state === State.READY && this.watchable && !this.watch?.health.settled;
   }
 
   /** Connected, and its server says it is not serving. */
@@ -246,7 +246,7 @@ export class Connection {
   /** Watches the health of the transport `subchannel` is connected on, unless it is watched already. */
   private watchOn(subchannel: Subchannel | undefined): void {
     const check = this.check;
-    if (!check || !subchannel || this.closed || this.role === "draining") return;
+    if (!check || !this.watchable || !subchannel || this.closed || this.role === "draining") return;
     if (this.watch && this.watch.subchannel.getRealSubchannel() === subchannel.getRealSubchannel()) return;
     this.stopWatch();
     subchannel.addConnectivityStateListener(this.transportListener);
@@ -272,6 +272,21 @@ export class Connection {
   setStreamLimit(limit: StreamLimit): void {
     this.streamLimit = limit;
     this.limit = limit.value;
+    // The balancer picks again after a limit changes (see Balancer.learned).
+    if (this.watch && !this.watchable)
+      this.stopWatch(); // it would hold the only stream (see watchable)
+    else if (!this.watch && this.watchable && this.state === State.READY) {
+      this.watchOn(this.picker.pick(PEEK).subchannel ?? undefined);
+    }
+  }
+
+  /**
+   * Whether its health is watched: checking is on, and the server allows more
+   * than one stream per connection (with one, the Watch would hold it, and
+   * every call would wait behind it for ever, as gRFC A17 warns).
+   */
+  private get watchable(): boolean {
+    return this.check !== undefined && this.streamLimit.value > 1;
   }
 
   /** Most calls in flight since the last read; the next period starts from the calls in flight now. */

@@ -301,6 +301,16 @@ describe("stream limits: the Watch takes one of each connection's streams", () =
     expect(other.stats()[0]!.inFlight).toBe(3); // the Watch is no call
   });
 
+  test("a server allowing one stream per connection is not health-checked: the Watch would hold that stream for ever", () => {
+    const { helper, update, stats } = balancer({ mode: "pool", size: 1, max: 2, streamsPerConnection: 1 });
+    update("10.0.0.1:80");
+    const [fake] = helper.subchannels;
+    fake!.set(State.READY);
+    expect(fake!.calls).toHaveLength(0);
+    expect(pickType(helper)).toBe("COMPLETE");
+    expect(stats()[0]).toMatchObject({ healthy: true, healthSource: "unknown" });
+  });
+
   test("the pool grows towards backends that serve, not towards one that does not", async () => {
     const { helper, update, stats } = balancer({ mode: "pool", size: 1, max: 4, streamsPerConnection: 2 });
     update("10.0.0.1:80", "10.0.0.2:80");
