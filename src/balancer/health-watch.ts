@@ -30,6 +30,8 @@ const STATUS_NAMES: Record<number, string> = {
   [ServingStatus.SERVICE_UNKNOWN]: "SERVICE_UNKNOWN",
 };
 
+const STOPPED = "balanced-grpc: health watch ended with its connection";
+
 /** A subchannel's own channel: every call made on it goes on that one connection. */
 export type WatchChannel = Pick<Channel, "createCall">;
 
@@ -96,17 +98,27 @@ export class HealthWatch {
     this.timer = undefined;
     const call = this.call;
     this.call = undefined;
-    call?.cancelWithStatus(Status.CANCELLED, "balanced-grpc: health watch ended with its connection");
+    call?.cancelWithStatus(Status.CANCELLED, STOPPED);
   }
 
   private open(): void {
     this.calls++;
     const call = this.channel.createCall(HealthDefinition.watch.path, Number.POSITIVE_INFINITY, null, null, null);
     this.call = call;
+    // A subchannel's call starts its stream a few ticks after start(); a cancel
+    // before then is lost (grpc-js 1.14's SubchannelCallWrapper opens it
+    // anyway), so a stopped watch's stream is cancelled again as it answers.
+    const orphaned = (): boolean => {
+      if (this.call === call) return false;
+      call.cancelWithStatus(Status.CANCELLED, STOPPED);
+      return true;
+    };
     call.start(new Metadata(), {
-      onReceiveMetadata: () => {},
+      onReceiveMetadata: () => {
+        orphaned();
+      },
       onReceiveMessage: (message: Buffer) => {
-        if (this.call !== call) return;
+        if (orphaned()) return;
         this.answer(message);
         call.startRead();
       },

@@ -148,6 +148,23 @@ describe("a health Watch", () => {
     expect(calls).toHaveLength(2);
   });
 
+  test("a stream that answers after its watch stopped is cancelled again (grpc-js may open it after the first cancel)", () => {
+    const { health, last } = watch();
+    const call = last();
+    let cancels = 0;
+    const cancel = call.cancelWithStatus.bind(call);
+    call.cancelWithStatus = (code, details) => {
+      cancels++;
+      cancel(code, details);
+    };
+    health.stop();
+    expect(cancels).toBe(1);
+    call.header();
+    call.message(encodeHealthCheckResponse({ status: Serving.SERVING }));
+    expect(cancels).toBe(3);
+    expect(health.settled).toBe(false); // nothing was taken from it
+  });
+
   test("stop: the Watch is cancelled, nothing is reported after, and no timer is left", async () => {
     const { health, clock, calls, last, changes } = watch();
     health.stop();
