@@ -118,10 +118,14 @@ class BalancedPicker implements experimental.Picker {
  *
  * With health checking (see health-watch.ts), a connection takes calls only
  * while its server's health says so: picks pass over the others (calls on
- * them finish), `pickFirst()` moves to the next address that serves (see
- * {@link followHealth}), and when no connection's server serves, calls fail
- * with UNAVAILABLE naming health as the reason, as gRFC A17 has it (calls
- * with waitForReady wait).
+ * them finish), and `pickFirst()` moves to the next address that serves (see
+ * {@link followHealth}). When no ready connection's server serves, calls go
+ * to those not serving rather than fail (Envoy's panic mode, where gRFC A17
+ * fails them): NOT_SERVING asks for no new calls *if there is anywhere else
+ * to send them*. A draining server serves for its `delayMs` after it says
+ * NOT_SERVING, and a client whose other connections are still reconnecting
+ * (a rolling deploy, a single backend replaced) would otherwise fail calls
+ * that server would have served.
  */
 class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private serving: Connection[] = [];
@@ -425,7 +429,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     } else if (next.state === State.TRANSIENT_FAILURE) {
       this.abandonReplacement();
       if (why === "health") {
-        // No address left answers: calls fail (naming health) until one serves, or a later look finds one.
+        // No address left answers: calls stay on the old one until one serves, or a later look finds one.
         this.lookLater(old);
         this.recalculate();
       } else if (this.serving.includes(old)) {
@@ -442,6 +446,8 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   /** A connection's server changed what its health says (or first answered). */
   private onHealthChange(connection: Connection): void {
     if (this.destroyed || connection.isDraining) return;
+    // Its server may be on its way out (a drain): look for backends again, as a dropped connection does.
+    if (connection.notServing) this.helper.requestReresolution();
     if (this.replacing?.next === connection) {
       this.onReplacementChange(connection);
       return;
@@ -454,10 +460,11 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
    * `pickFirst()`: its one connection follows its server's health. While that
    * server is not serving, a replacement connects to the next address (in
    * resolver order) not known to be not serving, and takes over once its own
-   * server says it serves (the old one drains); calls wait meanwhile. The old
-   * connection keeps its Watch: if its server serves again first, it simply
-   * takes calls again. When no address is left, calls fail (naming health)
-   * and every address is looked at again after a backoff.
+   * server says it serves (the old one drains); calls still go to the old
+   * one meanwhile (see the class doc). The old connection keeps its Watch: if
+   * its server serves again first, the replacement is dropped. When no address is left, calls go to the old one
+   * anyway (see the class doc), and every address is looked at again after a
+   * backoff.
    */
   private followHealth(current: Connection): void {
     if (current.notServing) {
@@ -522,16 +529,6 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private stopLooking(): void {
     if (this.lookAgain.timer !== undefined) this.clock.clearTimeout(this.lookAgain.timer);
     this.lookAgain.timer = undefined;
-  }
-
-  /** Why no call can go anywhere when every ready connection's server is not serving: what each said. */
-  private notServingDetails(): string {
-    const said = new Map<string, string>();
-    for (const c of this.serving) if (c.notServing) said.set(c.backend, c.healthSaid ?? "NOT_SERVING");
-    const check = this.settings?.healthCheck;
-    const service = JSON.stringify(check ? check.serviceName : "");
-    const each = [...said].map(([backend, status]) => `${backend} says ${status}`).join(", ");
-    return `no backend is serving, by their health (grpc.health.v1 Watch of service ${service}): ${each}`;
   }
 
   /** Drops the replacement under way; the caller tells the recycler how that ended. */
@@ -672,16 +669,19 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const ready = this.serving.filter((c) => c.usable);
     // grpc-js picks every held call again on the new picker, which counts them anew.
     this.held.clear();
+    const notServing = ready.length > 0 ? [] : this.serving.filter((c) => c.notServing);
     if (ready.length > 0) {
       this.update(State.READY, new BalancedPicker(ready, this.choose, this.whenFull), null);
-    } else if (
-      this.serving.some((c) => c.state === State.CONNECTING || c.awaitingHealth) ||
-      this.replacing?.why === "health"
-    ) {
+    } else if (this.serving.some((c) => c.awaitingHealth)) {
+      // A connection about to say whether it serves (one round trip): calls wait for it.
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
-    } else if (this.serving.some((c) => c.notServing)) {
-      // gRFC A17: every server that answers says it is not serving, so calls fail (waitForReady ones wait).
-      this.report(State.TRANSIENT_FAILURE, this.notServingDetails(), false);
+    } else if (notServing.length > 0) {
+      // No server that answers says it serves: calls go to those anyway, rather
+      // than fail (see the class doc: a draining server still serves, and a
+      // client's other connections may be reconnecting).
+      this.update(State.READY, new BalancedPicker(notServing, this.choose, this.whenFull), null);
+    } else if (this.serving.some((c) => c.state === State.CONNECTING) || this.replacing?.why === "health") {
+      this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
     } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {
       this.report(State.TRANSIENT_FAILURE, NO_CONNECTION_DETAILS);
     } else {
@@ -692,8 +692,8 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     if (this.settings?.mode !== "pickFirst") this.exitIdle();
   }
 
-  private report(state: State, details: string, withLastError = true): void {
-    const lastError = withLastError ? this.serving.find((c) => c.error)?.error : undefined;
+  private report(state: State, details: string): void {
+    const lastError = this.serving.find((c) => c.error)?.error;
     const message = `balanced-grpc: ${details}${lastError ? `; last error: ${lastError}` : ""}`;
     this.update(state, new experimental.UnavailablePicker({ details: message }), message);
   }

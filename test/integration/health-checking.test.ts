@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { type ClientOptions, pickFirst, pool, roundRobin, Status, type Strategy } from "balanced-grpc";
+import { type ClientOptions, pickFirst, pool, roundRobin, type Strategy } from "balanced-grpc";
 import { afterEach, describe, expect, test } from "vitest";
 import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
 import type { BackendOptions } from "../../harness/backend.js";
@@ -92,7 +92,10 @@ describe.each([
   ["pool()", pool()],
 ] as [string, Strategy][])("one of 3 backends says NOT_SERVING under load: %s", (_name, strategy) => {
   test("< 1% of attempts reach it from 300 ms after the change, ≥ 20% within 1 s after it serves again, 0 failed calls", async () => {
-    const cluster = await setup();
+    // Replies take 20 ms: round trips that are the servers' work more than this shared event loop's
+    // jitter, which skews p2c (it weighs each connection's round-trip time): with instant replies a
+    // backend drew 18% of pool()'s calls in 600 ms before any health change.
+    const cluster = await setup({ slowMs: 20 });
     const greeter = cluster.client({ strategy });
     const run = await notServingUnderLoad(cluster, greeter);
     const during = shareOf(cluster.arrivals, run.backend, run.notServingAt + 300, run.servingAt);
@@ -168,23 +171,24 @@ test("healthCheck.serviceName: a backend whose Greeter alone is NOT_SERVING gets
   expect(backends.list[0]!.calls + backends.list[1]!.calls).toBe(300);
 });
 
-test("every backend NOT_SERVING: calls fail with UNAVAILABLE naming health; waitForReady calls wait for one to serve", async () => {
+test("every backend NOT_SERVING: calls still go to them (spread, 0 failures) rather than fail; one serving again takes them all", async () => {
   const { backends, client } = await setup();
-  const greeter = client({ strategy: pool(2) });
+  const greeter = client({ strategy: pool(2, { pick: "roundRobin" }) });
   await runCalls(30, 10, () => greeter.sayHello({ name: "warm" }));
   for (const backend of backends.list) backend.server.setServing(false);
   expect(await until(() => greeter.$channel.stats().every((c) => c.healthSource === "not_serving"))).toBe(true);
-  const error = await greeter.sayHello({ name: "nowhere" }).then(
-    () => undefined,
-    (e: { code: Status; details: string }) => e,
-  );
-  expect(error?.code).toBe(Status.UNAVAILABLE);
-  expect(error?.details).toMatch(/no backend is serving, by their health \(grpc\.health\.v1 Watch of service ""\)/);
-  expect(error?.details).toContain(`${backends.addresses[0]} says NOT_SERVING`);
-  const waiting = greeter.sayHello({ name: "patient" }, { waitForReady: true, deadline: 10_000 });
-  await delay(100);
-  backends.list[0]!.server.setServing(true);
-  expect((await waiting).message).toBe("Hello patient");
+  backends.reset();
+  const none = await runCalls(300, 20, () => greeter.sayHello({ name: "anyway" }));
+  expect(none.failed).toEqual([]);
+  for (const share of backends.shares()) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.05);
+  const back = backends.list[0]!;
+  back.server.setServing(true);
+  const serving = () => greeter.$channel.stats().filter((c) => c.healthy);
+  expect(await until(() => serving().length === 2)).toBe(true);
+  backends.reset();
+  const one = await runCalls(300, 20, () => greeter.sayHello({ name: "there" }));
+  expect(one.failed).toEqual([]);
+  expect(back.calls).toBe(300);
 });
 
 describe.each([
@@ -218,7 +222,7 @@ describe.each([
 });
 
 test("composes with connections that come and go: servers rotating every ~500 ms, the client recycling every ~1 s, outlier detection", async () => {
-  const cluster = await setup({ maxConnectionAge: 500, maxConnectionAgeGrace: 2_000 });
+  const cluster = await setup({ maxConnectionAge: 500, maxConnectionAgeGrace: 2_000, slowMs: 20 });
   const greeter = cluster.client({
     strategy: pool(2),
     maxConnectionAge: 1_000,

@@ -138,35 +138,31 @@ describe("roundRobin() and pools: picks follow each connection's health", () => 
     expect(c!.calls).toHaveLength(1); // never asked again on that connection
   });
 
-  test("every backend not serving: calls fail at once (UNAVAILABLE), naming health and what each server said", () => {
-    const { helper, update } = balancer({ mode: "pool", size: 2, healthCheck: { serviceName: "shop.Orders" } });
+  test("no server serving: calls spread over the not-serving ones rather than fail (panic); one serving again takes them all", () => {
+    const { helper, update, stats } = balancer({ mode: "pool", size: 2 });
     update("10.0.0.1:80", "10.0.0.2:80");
     up(helper.subchannels);
     const [a1, a2, b1, b2] = helper.subchannels;
+    const looks = helper.reresolutions;
     for (const fake of [a1, a2]) say(fake!, S.NOT_SERVING);
     for (const fake of [b1, b2]) say(fake!, S.SERVICE_UNKNOWN);
-    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
-    const { result } = helper.pick();
-    expect(result.pickResultType).toBe(experimental.PickResultType.TRANSIENT_FAILURE);
-    expect(result.status?.code).toBe(status.UNAVAILABLE);
-    expect(result.status?.details).toBe(
-      'balanced-grpc: no backend is serving, by their health (grpc.health.v1 Watch of service "shop.Orders"): ' +
-        "10.0.0.1:80 says NOT_SERVING, 10.0.0.2:80 says SERVICE_UNKNOWN",
-    );
-    say(b2!, S.SERVING);
+    expect(helper.reresolutions).toBeGreaterThan(looks); // a server not serving may be on its way out
     expect(helper.state).toBe(State.READY);
+    expect([...picks(helper, 400).values()]).toEqual([100, 100, 100, 100]);
+    expect(stats().every((c) => !c.healthy && c.healthSource === "not_serving")).toBe(true);
+    say(b2!, S.SERVING);
     expect([...picks(helper, 5).keys()]).toEqual([b2]);
   });
 
-  test("some not serving, the others still connecting: calls wait for those", () => {
+  test("some not serving, others connecting: calls go to the not-serving ones, but wait while one awaits its first answer", () => {
     const { helper, update } = balancer({ mode: "roundRobin" });
     update("10.0.0.1:80", "10.0.0.2:80");
     const [a, b] = helper.subchannels;
     a!.set(State.READY);
     say(a!, S.NOT_SERVING);
     b!.set(State.CONNECTING);
-    expect(pickType(helper)).toBe("QUEUE");
-    b!.set(State.READY); // connected; its first answer is awaited
+    expect([...picks(helper, 2).keys()]).toEqual([a]);
+    b!.set(State.READY); // connected; its first answer comes within a round trip
     expect(pickType(helper)).toBe("QUEUE");
     say(b!, S.SERVING);
     expect([...picks(helper, 4).keys()]).toEqual([b]);
@@ -330,7 +326,7 @@ describe("stream limits: the Watch takes one of each connection's streams", () =
 });
 
 describe("pickFirst(): moves to the next address while its server is not serving", () => {
-  test("NOT_SERVING: the next address is connected and takes over once it serves (calls wait meanwhile); the old one drains", () => {
+  test("NOT_SERVING: the next address is connected and takes over once it serves (calls stay on the old one until then); the old one drains", () => {
     const { helper, update, stats } = balancer({ mode: "pickFirst" });
     update("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80");
     const a = helper.subchannels[0]!;
@@ -339,7 +335,7 @@ describe("pickFirst(): moves to the next address while its server is not serving
     const { result: running } = helper.pick();
     running.onCallStarted?.();
     say(a, S.NOT_SERVING);
-    expect(pickType(helper)).toBe("QUEUE");
+    expect([...picks(helper, 2).keys()]).toEqual([a]); // nowhere else yet (a drain still serves)
     // A replacement over the addresses after it.
     const next = helper.subchannels.filter((s) => s !== a && s.connects > 0);
     return tick().then(() => {
@@ -347,7 +343,7 @@ describe("pickFirst(): moves to the next address while its server is not serving
       expect(b).toBeDefined();
       expect(next.every((s) => s.address !== "10.0.0.1:80")).toBe(true);
       b.set(State.READY);
-      expect(pickType(helper)).toBe("QUEUE"); // its first answer is awaited
+      expect([...picks(helper, 2).keys()]).toEqual([a]); // its first answer is awaited
       say(b, S.SERVING);
       expect([...picks(helper, 3).keys()]).toEqual([b]);
       expect(stats().map((s) => [s.address, s.role])).toEqual([
@@ -390,7 +386,7 @@ describe("pickFirst(): moves to the next address while its server is not serving
     expect([...picks(helper, 3).keys()]).toEqual([c]);
   });
 
-  test("no address serves: calls fail naming health; every address is looked at again after 1 s; the old one's own Watch brings it back", async () => {
+  test("no address serves: calls stay on the old one; every address is looked at again after 1 s; the old one's own Watch brings it back", async () => {
     const { helper, update } = balancer({ mode: "pickFirst" });
     update("10.0.0.1:80", "10.0.0.2:80");
     const a = helper.subchannels[0]!;
@@ -400,8 +396,7 @@ describe("pickFirst(): moves to the next address while its server is not serving
     const b = helper.subchannels.find((s) => s.address === "10.0.0.2:80" && s.connects > 0)!;
     b.set(State.READY);
     say(b, S.NOT_SERVING);
-    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
-    expect(helper.pick().result.status?.details).toMatch(/no backend is serving.*10\.0\.0\.1:80 says NOT_SERVING/);
+    expect([...picks(helper, 2).keys()]).toEqual([a]);
     const made = helper.subchannels.length;
     clock.tick(1_000);
     await tick();
@@ -409,23 +404,22 @@ describe("pickFirst(): moves to the next address while its server is not serving
     const again = helper.subchannels.find((s) => s.address === "10.0.0.2:80" && s.state === State.CONNECTING)!;
     again.set(State.READY);
     say(again, S.NOT_SERVING);
-    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
+    clock.tick(1_500); // looking again is backing off: not within 1.5 s
+    expect(helper.subchannels.filter((s) => s.refs > 0).map((s) => s.address)).toEqual(["10.0.0.1:80"]);
     say(a, S.SERVING);
-    expect(helper.state).toBe(State.READY);
     expect([...picks(helper, 2).keys()]).toEqual([a]);
     expect(clock.pending).toBe(0); // no more looking
   });
 
-  test("a single address not serving: calls fail until it serves again (waitForReady calls wait)", () => {
-    const { helper, update } = balancer({ mode: "pickFirst" });
+  test("a single address not serving: calls still go to it (nowhere else to go)", () => {
+    const { helper, update, stats } = balancer({ mode: "pickFirst" });
     update("10.0.0.1:80");
     const a = helper.subchannels[0]!;
     up([a]);
     say(a, S.NOT_SERVING);
-    expect(helper.state).toBe(State.TRANSIENT_FAILURE);
+    expect([...picks(helper, 2).keys()]).toEqual([a]);
+    expect(stats()).toMatchObject([{ healthy: false, healthSource: "not_serving" }]);
     expect(helper.subchannels).toHaveLength(1);
-    say(a, S.SERVING);
-    expect(helper.state).toBe(State.READY);
   });
 });
 
