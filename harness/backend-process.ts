@@ -15,6 +15,8 @@ export interface BackendProcess {
   reset(): Promise<void>;
   /** Changes its Greeter's behaviour while it runs. */
   set(knobs: Partial<GreeterKnobs>): Promise<void>;
+  /** What its health service says for every name (`server.setServing`). */
+  setServing(serving: boolean): Promise<void>;
   /** SIGKILL, as a crash; resolves once it is gone. */
   kill(): Promise<void>;
   /** A new process on the same address. */
@@ -83,6 +85,7 @@ export async function spawnBackend(
     stats: () => ask("stats"),
     reset: async () => void (await ask("reset")),
     set: async (knobs) => void (await ask(JSON.stringify(knobs))),
+    setServing: async (serving) => void (await ask(`serving ${serving}`)),
     kill: () => end("SIGKILL"),
     restart: async () => {
       await end("SIGKILL");
