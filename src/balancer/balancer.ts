@@ -462,9 +462,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
    * resolver order) not known to be not serving, and takes over once its own
    * server says it serves (the old one drains); calls still go to the old
    * one meanwhile (see the class doc). The old connection keeps its Watch: if
-   * its server serves again first, the replacement is dropped. When no address is left, calls go to the old one
-   * anyway (see the class doc), and every address is looked at again after a
-   * backoff.
+   * its server serves again first, the replacement is dropped. When no
+   * address is left, calls stay on the old one, and every address is looked
+   * at again after a backoff.
    */
   private followHealth(current: Connection): void {
     if (current.notServing) {

@@ -51,7 +51,9 @@ export interface ConnectionStats {
    * Whether its server's health lets it take new calls (client-side health
    * checking, grpc.health.v1): false while the server says it is not serving,
    * and while a new connection waits for the server's first answer; true
-   * with `healthCheck: false`. Calls already on it finish either way.
+   * with `healthCheck: false`. Calls already on it finish either way. When no
+   * ready connection's server serves, calls go to those not serving anyway
+   * (see docs/health-and-drain.md).
    */
   healthy: boolean;
   /**
