@@ -4,14 +4,16 @@
 // - healthy: the cluster's calls/s, for reference;
 // - one failing: one backend answers UNAVAILABLE at once to every call;
 // - outage: every backend does;
-// - stalls: 2% of calls on every backend stall STALL_MS, with and without hedging.
+// - stalls: 2% of calls on every grpc-go server stall STALL_MS, with and without
+//   hedging, in an open loop (calls started at RATE a second).
 // Counts come from the servers (attempts each received), latencies from the client.
 
 import { type ClientOptions, pool, roundRobin } from "balanced-grpc";
 import { createGreeterClient } from "../generated/helloworld/helloworld_sdk.js";
 import { spawnBackends } from "../harness/backend-group.js";
 import type { BackendProcess } from "../harness/backend-process.js";
-import { percentile, runLoad } from "../harness/load.js";
+import { requireGoServer, startGoServer } from "../harness/go-server.js";
+import { percentile, runLoad, runOpenLoop } from "../harness/load.js";
 import { table } from "../harness/table.js";
 import { report } from "./output.js";
 
@@ -19,6 +21,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 20);
 const DURATION_MS = Number(process.env.DURATION_MS ?? 3_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const STALL_MS = Number(process.env.STALL_MS ?? 300);
+/** Calls a second in the stall scenario's open loop. */
+const RATE = Number(process.env.RATE ?? 1_500);
 
 interface Cell {
   scenario: string;
@@ -80,8 +84,17 @@ async function scenario(name: string, variants: Variant[], failing?: BackendProc
   }
 }
 
+/** Ends the scenarios early (SCENARIOS=stalls). */
+class Done extends Error {}
+
 const WITHOUT = { failureAccrual: false, retryBudget: false } as const;
+/** `SCENARIOS=stalls` runs only the stall scenario (hedging), the one against grpc-go servers. */
+const onlyStalls = process.env.SCENARIOS === "stalls";
 try {
+  if (onlyStalls) {
+    await stalls();
+    throw new Done();
+  }
   // The servers' JIT warmed first, or the first scenario would be measured against cold servers.
   await measure("warm-up", ["roundRobin()", { strategy: roundRobin() }]);
   cells.length = 0;
@@ -106,13 +119,64 @@ try {
     ["roundRobin()", { strategy: roundRobin() }],
     ["roundRobin(), no retry budget", { strategy: roundRobin(), retryBudget: false }],
   ]);
-  for (const backend of list) await backend.set({ failEvery: 0, stallEvery: 50, stallMs: STALL_MS });
-  await scenario("2% stall", [
-    ["roundRobin()", { strategy: roundRobin() }],
-    ["roundRobin(), hedging: true", { strategy: roundRobin(), hedging: true }],
-  ]);
+  for (const backend of list) await backend.set({ failEvery: 0 });
+  await stalls();
+} catch (error) {
+  if (!(error instanceof Done)) throw error;
 } finally {
   await Promise.all(list.map((b) => b.stop()));
+}
+
+/**
+ * Stalls, against grpc-go servers (the Node backends would be the
+ * bottleneck) in an open loop: calls start on a schedule (RATE a second),
+ * below saturation, so the tail measured is the servers', not the client's
+ * own queue; latencies count from each call's scheduled start.
+ */
+async function stalls(): Promise<void> {
+  const binary = await requireGoServer("bench:trouble");
+  const servers = await Promise.all(
+    [0, 1, 2].map(() => startGoServer(binary, ["-stall-every", "50", "-stall", `${STALL_MS}ms`])),
+  );
+  const target = `ipv4:${servers.map((s) => s.address).join(",")}`;
+  try {
+    const variants: Variant[] = [
+      ["roundRobin()", { strategy: roundRobin() }],
+      ["roundRobin(), hedging: true", { strategy: roundRobin(), hedging: true }],
+    ];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, options] of round % 2 === 0 ? variants : [...variants].reverse()) {
+        const client = createGreeterClient({ target, ...options } as ClientOptions);
+        const attemptsSince = async () =>
+          (await Promise.all(servers.map((s) => s.control!("calls")))).reduce((n, c) => n + Number(c), 0);
+        // Warm-up: connections up, the "auto" hedge delay learned.
+        await runOpenLoop(() => client.sayHello({ name: "warm" }), { ratePerSecond: RATE, durationMs: 1_500 });
+        await attemptsSince();
+        const latencies: number[] = [];
+        const result = await runOpenLoop(() => client.sayHello({ name: "bench" }), {
+          ratePerSecond: RATE,
+          durationMs: DURATION_MS,
+          onEnd: (e) => void latencies.push(e.endedAt - e.startedAt),
+        });
+        const attempts = await attemptsSince();
+        await client.close({ graceMs: 1_000 });
+        latencies.sort((a, b) => a - b);
+        cells.push({
+          scenario: `2% stall, ${RATE}/s`,
+          client: name,
+          calls: result.calls,
+          failures: result.failures,
+          callsPerSecond: result.callsPerSecond,
+          attemptsPerCall: attempts / result.calls,
+          p50Ms: percentile(latencies, 0.5),
+          p99Ms: percentile(latencies, 0.99),
+          p999Ms: percentile(latencies, 0.999),
+        });
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
 }
 
 /** Medians over the rounds, per scenario and client. */
@@ -161,7 +225,7 @@ report(
       String(r.calls),
       `${r.failures} (${((100 * r.failures) / r.calls).toFixed(2)}%)`,
       r.callsPerSecond.toFixed(0),
-      `${(r.callsPerSecond / healthy).toFixed(2)}×`,
+      healthy > 0 ? `${(r.callsPerSecond / healthy).toFixed(2)}×` : "",
       r.attemptsPerCall.toFixed(2),
       r.failingShare === undefined ? "" : `${(100 * r.failingShare).toFixed(1)}%`,
       `${r.p50Ms.toFixed(1)} ms`,

@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { type Backend, type BackendOptions, startBackend } from "./backend.js";
-import { type BackendProcess, spawnBackend } from "./backend-process.js";
+import { type BackendProcess, type BackendProcessEvents, spawnBackend } from "./backend-process.js";
 
 /** Backends on 127.0.0.1, 127.0.0.2, …, all on one port, as behind a DNS name. */
 export interface Backends<B> {
@@ -82,10 +82,11 @@ export async function startBackends(count: number, options: BackendOptions = {})
 export function spawnBackends(
   count: number,
   options: Parameters<typeof spawnBackend>[0] = {},
+  events: BackendProcessEvents = {},
 ): Promise<Backends<BackendProcess>> {
   return onOnePort(
     count,
-    (address) => spawnBackend({ ...options, address }),
+    (address) => spawnBackend({ ...options, address }, events),
     (b) => b.kill(),
   );
 }

@@ -19,12 +19,25 @@ export interface BackendProcess {
   setServing(serving: boolean): Promise<void>;
   /** SIGKILL, as a crash; resolves once it is gone. */
   kill(): Promise<void>;
-  /** A new process on the same address. */
-  restart(): Promise<void>;
+  /**
+   * A new process on the same address. With `changes` (e.g. another stream
+   * limit), those over the options it was spawned with, in place of an
+   * earlier restart's changes; without, the same options as last time.
+   */
+  restart(changes?: BackendProcessChanges): Promise<void>;
   /** Closes its stdin: it exits. */
   stop(): Promise<void>;
   /** Sends a signal, e.g. SIGSTOP / SIGCONT to hang and resume it. */
   signal(signal: NodeJS.Signals): void;
+}
+
+/** Options a restart may change: everything but where it listens. */
+export type BackendProcessChanges = Partial<Omit<BackendOptions, "address" | "name" | "credentials" | "services">>;
+
+/** What a backend process tells as it runs, besides its answers. */
+export interface BackendProcessEvents {
+  /** A call carrying the `callIdHeader` started on the backend named `backend` (its "ran ID METHOD" line). */
+  onCallId?: (id: string, method: string, backend: string) => void;
 }
 
 // The sibling entry: backend-main.ts through tsx, or compiled backend-main.js (benchmarks).
@@ -34,14 +47,16 @@ const NODE_ARGS = COMPILED ? [MAIN] : ["--import", "tsx", MAIN];
 
 /** Starts a backend process (harness/backend-main.ts) and waits until it listens. */
 export async function spawnBackend(
-  options: Omit<BackendOptions, "credentials" | "services"> = {},
+  options: Omit<BackendOptions, "credentials" | "services" | "onCallId"> = {},
+  events: BackendProcessEvents = {},
 ): Promise<BackendProcess> {
   let child!: ChildProcess;
   let answers: ((line: string) => void)[] = [];
   let address = options.address ?? "127.0.0.1:0";
   const host = address.slice(0, address.lastIndexOf(":"));
+  let changed: BackendProcessChanges = {};
   const launch = async () => {
-    child = spawn(process.execPath, [...NODE_ARGS, JSON.stringify({ ...options, address })], {
+    child = spawn(process.execPath, [...NODE_ARGS, JSON.stringify({ ...options, ...changed, address })], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     answers = [];
@@ -54,6 +69,9 @@ export async function spawnBackend(
         if (match) {
           clearTimeout(timer);
           resolve(match[1]!);
+        } else if (line.startsWith("ran ")) {
+          const [, id = "", method = ""] = line.split(" ");
+          events.onCallId?.(id, method, options.name ?? host);
         } else {
           answers.shift()?.(line);
         }
@@ -87,8 +105,9 @@ export async function spawnBackend(
     set: async (knobs) => void (await ask(JSON.stringify(knobs))),
     setServing: async (serving) => void (await ask(`serving ${serving}`)),
     kill: () => end("SIGKILL"),
-    restart: async () => {
+    restart: async (changes) => {
       await end("SIGKILL");
+      if (changes) changed = changes;
       await launch();
     },
     stop: () => end("stdin"),

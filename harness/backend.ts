@@ -1,4 +1,10 @@
-import type { RunningServer, ServerCredentials, ServerOptions, ServiceRegistration } from "balanced-grpc";
+import type {
+  RunningServer,
+  ServerCredentials,
+  ServerMiddleware,
+  ServerOptions,
+  ServiceRegistration,
+} from "balanced-grpc";
 import { startServer } from "balanced-grpc";
 import { type GreeterKnobs, greeterService } from "./reference/greeter.js";
 import { routeGuideService } from "./reference/route-guide.js";
@@ -41,6 +47,14 @@ export interface BackendOptions {
   health?: boolean | "unimplemented";
   /** Called as each Greeter call starts, with the moment (performance.now()) and the backend's name; in-process only. */
   onCall?: (at: number, backend: string) => void;
+  /**
+   * Report each call that carries this request header (e.g. a unique call id)
+   * to `onCallId` as its handler starts: how a test counts how often one
+   * call ran on the servers.
+   */
+  callIdHeader?: string;
+  /** Told the id and the method path of each call carrying `callIdHeader`, in-process only. */
+  onCallId?: (id: string, method: string) => void;
 }
 
 /** What a backend counts: calls served and the client connections they came on. */
@@ -95,6 +109,17 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     },
     onDone: () => void counters.running--,
   });
+  const { callIdHeader, onCallId } = options;
+  const countIds: ServerMiddleware[] =
+    callIdHeader && onCallId
+      ? [
+          async function* reportCallId(call, context) {
+            const id = context.metadata.get(callIdHeader);
+            if (typeof id === "string") onCallId(id, call.method.path);
+            return yield* call.next(call.request, context);
+          },
+        ]
+      : [];
   const features = options.routeFeatures === undefined ? undefined : generatedFeatures(options.routeFeatures);
   const server = await startServer({
     address,
@@ -106,6 +131,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     ],
     ...(options.health !== undefined ? { health: options.health === true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(countIds.length > 0 ? { middleware: countIds } : {}),
     ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
     ...(options.maxConnectionAgeGrace !== undefined ? { maxConnectionAgeGrace: options.maxConnectionAgeGrace } : {}),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),

@@ -22,10 +22,11 @@ export interface BenchServer {
   /** What it is, for the report: "Go (grpc-go 1.33)" or "Node (grpc-js)". */
   readonly kind: string;
   /**
-   * Sends one knob change on stdin (Go server: "stall-every 50", "health
-   * NOT_SERVING", … see harness/go/main.go) and resolves once it is applied.
+   * Sends one command on stdin (Go server: "stall-every 50", "health
+   * NOT_SERVING", "calls", … see harness/go/main.go) and resolves with its
+   * answer (what follows "ok") once it is applied.
    */
-  control?(command: string): Promise<void>;
+  control?(command: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -134,7 +135,8 @@ async function startListeningProcess(
       const answer = new Promise<string>((resolve) => answers.push(resolve));
       child.stdin!.write(`${command}\n`);
       const line = await answer;
-      if (line !== "ok") throw new Error(`${kind} server refused "${command}": ${line}`);
+      if (line !== "ok" && !line.startsWith("ok ")) throw new Error(`${kind} server refused "${command}": ${line}`);
+      return line.slice(3);
     },
     stop: async () => {
       if (child.exitCode !== null) return;

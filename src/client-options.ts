@@ -394,7 +394,8 @@ export interface ResolvedRetryBudget {
 /** @internal Hedging settings with every default applied. */
 export interface ResolvedHedging {
   delayMs: number | "auto";
-  maxAttempts: number;
+  /** Hedges after the first attempt, at most. */
+  maxHedges: number;
   budget: number;
 }
 
@@ -781,9 +782,16 @@ export function resolveHedging(
   base: ResolvedHedging = DEFAULT_HEDGING,
   perCall = false,
 ): ResolvedHedging {
-  const keys = perCall ? ["delayMs", "maxAttempts"] : Object.keys(DEFAULT_HEDGING);
+  const keys = perCall ? ["delayMs", "maxHedges"] : Object.keys(DEFAULT_HEDGING);
   const given =
     value === true ? {} : (checkObject(option, value, `expected true, false or { ${keys.join(", ")} }`) ?? {});
+  if (given.maxAttempts !== undefined) {
+    throw new InvalidOptionError(
+      `${option}.maxAttempts`,
+      given.maxAttempts,
+      `expected maxHedges instead: hedges after the first attempt (maxAttempts counted the first; ${given.maxAttempts} attempts is maxHedges: ${Number(given.maxAttempts) - 1})`,
+    );
+  }
   if (perCall && given.budget !== undefined) {
     throw new InvalidOptionError(
       `${option}.budget`,
@@ -795,7 +803,7 @@ export function resolveHedging(
   const delayMs = given.delayMs ?? base.delayMs;
   return {
     delayMs: delayMs === "auto" ? "auto" : checkDuration(`${option}.delayMs`, delayMs),
-    maxAttempts: checkInteger(`${option}.maxAttempts`, given.maxAttempts ?? base.maxAttempts, 1, 5),
+    maxHedges: checkInteger(`${option}.maxHedges`, given.maxHedges ?? base.maxHedges, 1, 4),
     budget: checkFraction(`${option}.budget`, given.budget ?? base.budget, 1),
   };
 }

@@ -207,11 +207,11 @@ export const BUDGET_WINDOW_MS = 10_000;
 
 /**
  * Hedging with `hedging: true`: a second attempt after the method's p95
- * latency, at most 2 attempts, hedges at most 10% of the calls.
+ * latency, one hedge at most, hedges at most 10% of the calls.
  */
-export const DEFAULT_HEDGING = { delayMs: "auto", maxAttempts: 2, budget: 0.1 } as {
+export const DEFAULT_HEDGING = { delayMs: "auto", maxHedges: 1, budget: 0.1 } as {
   delayMs: number | "auto";
-  maxAttempts: number;
+  maxHedges: number;
   budget: number;
 };
 

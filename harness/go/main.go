@@ -7,7 +7,8 @@
 // (at random) take -stall longer, -fail-every N fails one in N with
 // UNAVAILABLE, and -health serves grpc.health.v1. Lines on stdin change the
 // knobs while it runs ("stall-every 50", "stall 300ms", "fail-every 0",
-// "health NOT_SERVING", "health SERVING"); each is answered "ok". Built by
+// "health NOT_SERVING", "health SERVING"); each is answered "ok". "calls"
+// answers "ok N": the SayHello calls received since it was last asked. Built by
 // harness/go-server.ts with Debian's Go and grpc-go.
 package main
 
@@ -39,6 +40,7 @@ type knobs struct {
 	stallEvery int64 // 0: never
 	stallNs    int64
 	failEvery  int64 // 0: never
+	calls      int64 // SayHello calls received
 }
 
 type greeter struct {
@@ -53,6 +55,7 @@ func oneIn(n int64) bool {
 }
 
 func (g greeter) SayHello(_ context.Context, in *hw.HelloRequest) (*hw.HelloReply, error) {
+	atomic.AddInt64(&g.knobs.calls, 1)
 	if g.delay > 0 {
 		time.Sleep(g.delay)
 	}
@@ -70,6 +73,10 @@ func control(k *knobs, hs *health.Server) {
 	lines := bufio.NewScanner(os.Stdin)
 	for lines.Scan() {
 		fields := strings.Fields(lines.Text())
+		if len(fields) == 1 && fields[0] == "calls" {
+			fmt.Println("ok", atomic.SwapInt64(&k.calls, 0))
+			continue
+		}
 		if len(fields) != 2 {
 			fmt.Println("error: expected a knob and a value")
 			continue

@@ -6,6 +6,7 @@ import { BackendHealth } from "./backend-health.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
+import { OwnedSubchannel } from "./owned-subchannel.js";
 import { type Choose, chooser } from "./pick.js";
 import { noteOf } from "./pick-note.js";
 import { type AddressLoad, PoolSizer, type SizedPool } from "./pool-sizer.js";
@@ -70,7 +71,7 @@ class BalancedPicker implements experimental.Picker {
       // Most calls only count: the connection's shared callbacks, nothing allocated.
       return {
         pickResultType: result.pickResultType,
-        subchannel: result.subchannel,
+        subchannel: OwnedSubchannel.unwrap(result.subchannel!),
         status: null,
         onCallStarted: connection.started,
         onCallEnded: connection.ended,
@@ -80,7 +81,7 @@ class BalancedPicker implements experimental.Picker {
     let startedAt = 0;
     return {
       pickResultType: result.pickResultType,
-      subchannel: result.subchannel,
+      subchannel: OwnedSubchannel.unwrap(result.subchannel!),
       status: null,
       onCallStarted: () => {
         startedAt = performance.now();

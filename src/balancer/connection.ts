@@ -3,6 +3,7 @@ import { type Clock, systemClock } from "../clock.js";
 import type { BackendHealth } from "./backend-health.js";
 import { type HealthSource, HealthWatch, type ResolvedHealthCheck } from "./health-watch.js";
 import { RttEwma } from "./latency.js";
+import { OwnedSubchannel } from "./owned-subchannel.js";
 import type { Route } from "./pick-note.js";
 import type { StreamLimit, StreamLimitSource } from "./stream-limit.js";
 
@@ -361,7 +362,8 @@ export class Connection {
     const id = this.id;
     this.key = experimental.endpointToString(endpoint);
     const helper = experimental.createChildChannelControlHelper(parent, {
-      createSubchannel: (address, args) => parent.createSubchannel(address, { ...args, [CONNECTION_OPTION]: id }),
+      createSubchannel: (address, args) =>
+        new OwnedSubchannel(parent.createSubchannel(address, { ...args, [CONNECTION_OPTION]: id })),
       updateState: (state, picker, errorMessage) => {
         if (this.closed) return;
         if (errorMessage) this.error = errorMessage;

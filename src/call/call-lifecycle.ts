@@ -3,9 +3,8 @@ import { ClientError, type Metadata } from "nice-grpc-common";
 import { type Avoid, attachNote } from "../balancer/pick-note.js";
 import { type Clock, callClock } from "../clock.js";
 import { CallbackError, type CallCallbackName, InvalidOptionError } from "../errors.js";
-import type { CallTelemetry } from "../telemetry/call-telemetry.js";
 import { abortReason } from "./abort.js";
-import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
+import type { CallChannel, CallListener, CallObserver, CallStream, EngineCallOptions } from "./call-types.js";
 import { absoluteDeadline } from "./deadline.js";
 import { incomingMetadata, metadataSize, outgoingMetadata } from "./metadata.js";
 
@@ -49,7 +48,7 @@ export class CallLifecycle {
     private readonly options: EngineCallOptions,
     private readonly owner: CallOwner,
     /** Spans and metrics of the call, while an OpenTelemetry SDK is registered. */
-    private readonly telemetry?: CallTelemetry,
+    private readonly telemetry?: CallObserver,
     /** Wall-clock time and the timers of waits between attempts. */
     readonly clock: Clock = callClock,
   ) {

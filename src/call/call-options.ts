@@ -78,10 +78,12 @@ export interface HedgingOptions {
    */
   delayMs?: number | "auto";
   /**
-   * Attempts in all, the first one included.
-   * @default 2
+   * Hedges after the first attempt, at most: each goes when the attempts
+   * before it have had no answer for `delayMs`. No option of the SDK counts
+   * the first attempt (`retryMaxAttempts` is retries after it).
+   * @default 1
    */
-  maxAttempts?: number;
+  maxHedges?: number;
   /**
    * Hedges may add at most this fraction of the client's calls (over the last
    * 10 s), so an overloaded service is not sent twice the load.

@@ -1,8 +1,8 @@
 import type { experimental } from "@grpc/grpc-js";
 import type { CallOptions } from "nice-grpc-common";
 import type { Route } from "../balancer/pick-note.js";
-import type { ClientTelemetry } from "../telemetry/client-telemetry.js";
 import type { SdkCallOptions } from "./call-options.js";
+import type { MethodInfo } from "./method.js";
 
 /** @internal grpc-js's call, as the engine drives it, and where its pick sent it (see channel/replaying-call.ts). */
 export interface CallStream extends experimental.CallStream {
@@ -23,11 +23,33 @@ export interface CallChannel {
    * released first. Returns the release.
    */
   waiting(end: () => void): () => void;
-  /** The client's telemetry; undefined when off or `@opentelemetry/api` is not installed. */
-  readonly telemetry?: ClientTelemetry | undefined;
+  /** Who observes the calls (the client's telemetry); undefined when off or `@opentelemetry/api` is not installed. */
+  readonly telemetry?: CallObservers | undefined;
   /** A call that sends a refused stream again by itself (see channel/replaying-call.ts). */
   newCall(method: string, deadline: Date | number, host: null, parent: null, flags: number): CallStream;
 }
 
 /** @internal Options of one call, defaults applied. */
 export type EngineCallOptions = CallOptions & SdkCallOptions;
+
+/**
+ * @internal
+ * What the engine tells an observer of one call (its telemetry): the engine
+ * declares it, telemetry implements it, so the engine knows nothing of
+ * OpenTelemetry.
+ */
+export interface CallObserver {
+  /** The call starts, in the caller's context. */
+  begin(): void;
+  /** An attempt the call opens, to be observed: returns the call to drive (the same, or one wrapping it); `hedge` for a hedge. */
+  attempt(call: CallStream, hedge: boolean): CallStream;
+  /** The call waited `ms` before its next attempt (a retry's backoff). */
+  waited(ms: number): void;
+  /** The call ended, once: `outcome` undefined for success, else the error (CANCELLED for a stream left early). */
+  end(outcome: unknown): void;
+}
+
+/** @internal Who observes a client's calls: an observer for each call, or undefined when nothing observes it. */
+export interface CallObservers {
+  startCall(method: MethodInfo): CallObserver | undefined;
+}

@@ -104,7 +104,7 @@ class UnaryCall implements CallOwner {
     call.sendMessageWithContext(NO_CONTEXT, this.request!);
     call.halfClose();
     call.startRead();
-    if (this.hedging && this.started < this.hedging.maxAttempts) this.armHedge(this.hedging);
+    if (this.hedging && this.started <= this.hedging.maxHedges) this.armHedge(this.hedging);
   }
 
   /** Where the next attempt should not go: the connections (and backends) tried, and those still answering. */

@@ -4,9 +4,26 @@ import type { Route } from "../balancer/pick-note.js";
 import type { CallListener, CallStream } from "../call/call-types.js";
 import type { ReplayListener } from "../channel/replaying-call.js";
 import { REFUSED_STREAM_DETAILS } from "../grpc-js-errors.js";
-import type { CallTelemetry } from "./call-telemetry.js";
 
 type MessageContext = Parameters<CallStream["sendMessageWithContext"]>[0];
+
+/** @internal What an attempt reports to: its call's telemetry. */
+export interface AttemptOwner {
+  /** An attempt goes on the wire with `metadata`: its span (if traced), its context in the metadata. */
+  attemptStarted(kind: AttemptKind, metadata: GrpcMetadata): Span | undefined;
+  /** An attempt ended with `code` from the backend at `peer`. */
+  attemptEnded(
+    span: Span | undefined,
+    code: number,
+    details: string,
+    peer: string,
+    seconds: number,
+    sentBytes: number,
+    receivedBytes: number,
+    sent: number,
+    received: number,
+  ): void;
+}
 
 /** @internal Why an attempt was made (gRFC A72's attempt span says whether it was a retry or transparent). */
 export type AttemptKind = "first" | "retry" | "hedge" | "transparent_retry";
@@ -33,7 +50,7 @@ export class AttemptTelemetry implements CallStream, CallListener, ReplayListene
   private received = 0;
 
   constructor(
-    private readonly owner: CallTelemetry,
+    private readonly owner: AttemptOwner,
     private readonly call: CallStream,
     private kind: AttemptKind,
   ) {}

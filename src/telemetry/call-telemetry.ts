@@ -1,7 +1,7 @@
 import type { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import type { Attributes, Context, Span, TextMapSetter, Tracer } from "@opentelemetry/api";
-import type { CallStream } from "../call/call-types.js";
-import { type AttemptKind, AttemptTelemetry } from "./attempt-telemetry.js";
+import type { CallObserver, CallStream } from "../call/call-types.js";
+import { type AttemptKind, type AttemptOwner, AttemptTelemetry } from "./attempt-telemetry.js";
 import type { ClientInstruments } from "./instruments.js";
 import type { MethodTelemetry } from "./method-telemetry.js";
 import type { Otel } from "./otel-api.js";
@@ -25,7 +25,7 @@ const STATUS_ERROR = 2;
  * (gRFC A72), each attempt's context injected into its metadata with the
  * global propagator; and gRFC A66's call and attempt metrics.
  */
-export class CallTelemetry {
+export class CallTelemetry implements CallObserver, AttemptOwner {
   private span: Span | undefined;
   /** The context attempts are made in: the call span's, or the caller's when only metrics are on. */
   private context: Context | undefined;

@@ -1,5 +1,6 @@
 import type { Attributes } from "@opentelemetry/api";
 import type { ConnectionStats } from "../balancer/connection.js";
+import type { CallObservers } from "../call/call-types.js";
 import type { MethodInfo } from "../call/method.js";
 import { CallTelemetry } from "./call-telemetry.js";
 import { type ClientInstruments, type MeterWatch, watchClientInstruments } from "./instruments.js";
@@ -19,7 +20,7 @@ import { TracerWatch } from "./tracer-watch.js";
  * nothing, and runs exactly as without telemetry. Providers registered after
  * the client was made are picked up at its next call.
  */
-export class ClientTelemetry {
+export class ClientTelemetry implements CallObservers {
   readonly pool: PoolMetrics;
   private readonly tracer: TracerWatch;
   private readonly instruments: MeterWatch<ClientInstruments>;

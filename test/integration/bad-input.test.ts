@@ -62,7 +62,8 @@ describe("client options", () => {
     ["a retry budget ratio below 0", { target, retryBudget: { ratio: -1 } }, "retryBudget.ratio", ["-1"]],
     ["a misspelled retry budget field", { target, retryBudget: { ration: 1 } }, "retryBudget.ration", ["ratio"]],
     ["a negative hedge delay", { target, hedging: { delayMs: -5 } }, "hedging.delayMs", ["-5"]],
-    ["hedging of 9 attempts", { target, hedging: { maxAttempts: 9 } }, "hedging.maxAttempts", ["1 to 5"]],
+    ["hedging of 9 hedges", { target, hedging: { maxHedges: 9 } }, "hedging.maxHedges", ["1 to 4"]],
+    ["hedging's former maxAttempts", { target, hedging: { maxAttempts: 3 } }, "hedging.maxAttempts", ["maxHedges: 2"]],
     [
       "failure accrual after 0 failures",
       { target, failureAccrual: { consecutiveFailures: 0 } },

@@ -16,7 +16,8 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GreeterDefinition, HelloReply, HelloRequest } from "../../generated/helloworld/helloworld.js";
 import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.js";
-import { startBackend } from "../../harness/backend.js";
+import { type Backend, startBackend } from "../../harness/backend.js";
+import { freePort } from "../../harness/backend-group.js";
 import { routeGuideService } from "../../harness/reference/route-guide.js";
 import { strategies } from "../../harness/strategies.js";
 import { startTcpProxy } from "../../harness/tcp-proxy.js";
@@ -202,3 +203,45 @@ describe("a client's own max connection age, with a grace", () => {
     }
   });
 });
+
+test("closed while a connection waits out its reconnect backoff: no connection is made after close(), the process exits", async () => {
+  // In this process, so the backend comes back within milliseconds, before that backoff ends.
+  const port = await freePort();
+  let down: Backend | undefined = await startBackend({ address: `127.0.0.1:${port}` });
+  const up = await startBackend({ address: `127.0.0.2:${port}` });
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "../fixtures/exit-after-close-during-backoff.ts"),
+        `ipv4:127.0.0.1:${port},127.0.0.2:${port}`,
+      ],
+      { stdio: ["pipe", "pipe", "pipe"] },
+    );
+    let output = "";
+    const waiting: [string, () => void][] = [];
+    const onData = (d: Buffer) => {
+      output += d;
+      for (const [text, resolve] of waiting) if (output.includes(text)) resolve();
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const seen = (text: string) => new Promise<void>((resolve) => waiting.push([text, resolve]));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await seen("ready");
+    down.server.forceShutdown();
+    down = undefined;
+    child.stdin.write("go\n");
+    await seen("closed");
+    down = await startBackend({ address: `127.0.0.1:${port}` }); // back while the closed client's connection waits
+    const result = await Promise.race([exited, delay(10_000).then(() => "still running" as const)]);
+    if (result === "still running") child.kill("SIGKILL");
+    expect(output).not.toContain("a connection was opened after close()");
+    expect(result).toBe(0);
+  } finally {
+    await down?.shutdown();
+    await up.shutdown();
+  }
+}, 60_000);

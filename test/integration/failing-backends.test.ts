@@ -58,7 +58,8 @@ describe.each([
 test("control: with failure accrual off, failures change no pick: p2c draws the failing backend (it answers fastest)", async () => {
   const failing = backends.list[0]!;
   failing.knobs.failEvery = 1;
-  const greeter = client({ strategy: pool(2), failureAccrual: false });
+  // No retry budget: with the failing backend drawing this many attempts, the budget would refuse retries.
+  const greeter = client({ strategy: pool(2), failureAccrual: false, retryBudget: false });
   await runCalls(200, 20, () => greeter.sayHello({ name: "first" }));
   backends.reset();
   const { failed } = await runCalls(600, 20, () => greeter.sayHello({ name: "load" }));

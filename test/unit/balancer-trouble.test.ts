@@ -31,7 +31,7 @@ function call(helper: FakeHelper, code: number = status.OK, metadata = new Metad
   expect(result.pickResultType).toBe(experimental.PickResultType.COMPLETE);
   result.onCallStarted?.();
   result.onCallEnded?.(code, code === status.OK ? "" : "down", new Metadata());
-  return helper.subchannels.find((s) => s.self === result.subchannel);
+  return helper.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
 }
 
 const ready = (helper: FakeHelper) => {
@@ -51,7 +51,7 @@ describe("failure-aware picks in the policy", () => {
         const tally = new Map<FakeSubchannel | undefined, number>();
         for (let i = 0; i < n; i++) {
           const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
-          const to = helper.subchannels.find((s) => s.self === result.subchannel);
+          const to = helper.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
           result.onCallStarted?.();
           result.onCallEnded?.(to === bad ? status.UNAVAILABLE : status.OK, "x", new Metadata());
           tally.set(to, (tally.get(to) ?? 0) + 1);
@@ -85,7 +85,7 @@ describe("failure-aware picks in the policy", () => {
     let toBad = 0;
     for (let i = 0; i < 100; i++) {
       const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
-      const to = helper.subchannels.find((s) => s.self === result.subchannel);
+      const to = helper.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
       if (to === bad) toBad++;
       result.onCallStarted?.();
       result.onCallEnded?.(to === bad ? status.UNAVAILABLE : status.OK, "x", new Metadata());
@@ -180,7 +180,7 @@ describe("backend health in the policy", () => {
     const went: (FakeSubchannel | undefined)[] = [];
     for (let i = 0; i < n; i++) {
       const result = helper.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
-      const to = helper.subchannels.find((s) => s.self === result.subchannel);
+      const to = helper.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
       result.onCallStarted?.();
       result.onCallEnded?.(code(to), "x", new Metadata());
       went.push(to);

@@ -66,7 +66,7 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#maxMetadataSize": String(DEFAULT_MAX_METADATA_SIZE),
   "client-options.ts#maxConnectionAgeGrace": "undefined (calls run as long as they take)",
   "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
-  "call/call-options.ts#maxAttempts": String(DEFAULT_HEDGING.maxAttempts),
+  "call/call-options.ts#maxHedges": String(DEFAULT_HEDGING.maxHedges),
   "call/call-options.ts#budget": String(DEFAULT_HEDGING.budget),
   "call/call-options.ts#hedge": "the client's `hedging`, for idempotent methods",
   "strategy.ts#pick": JSON.stringify(DEFAULT_PICK),

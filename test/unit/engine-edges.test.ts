@@ -131,7 +131,7 @@ describe("a callback that throws fails its call, never the process", () => {
 describe("close() racing the engine", () => {
   test("a hedge due after close() is not sent: the first attempt, still running, answers the call", async () => {
     const channel = new FakeChannel();
-    const call = unaryCall(channel, sayHello, {}, {}, policy(fast, false, { delayMs: 10, maxAttempts: 2, budget: 1 }));
+    const call = unaryCall(channel, sayHello, {}, {}, policy(fast, false, { delayMs: 10, maxHedges: 1, budget: 1 }));
     channel.closed = true;
     clock.tick(10);
     expect(channel.calls).toHaveLength(1);
@@ -197,7 +197,7 @@ describe("close() racing the engine", () => {
 describe("budgets", () => {
   test("hedges draw on the retry budget too: with it spent, no hedge", async () => {
     const channel = new FakeChannel();
-    const hedging = { delayMs: 10, maxAttempts: 2, budget: 1 };
+    const hedging = { delayMs: 10, maxHedges: 1, budget: 1 };
     // A retry budget with nothing in it: no reserve, and 0% of calls.
     const call = unaryCall(channel, sayHello, {}, {}, policy(fast, { ratio: 0, minPerSecond: 0 }, hedging));
     clock.tick(100);
@@ -209,7 +209,7 @@ describe("budgets", () => {
 
   test("a hedge spends the retry budget: the retry it would have paid for is refused", async () => {
     const channel = new FakeChannel();
-    const hedging = { delayMs: 10, maxAttempts: 2, budget: 1 };
+    const hedging = { delayMs: 10, maxHedges: 1, budget: 1 };
     // A reserve of exactly one extra attempt in the first second.
     const shared = policy(fast, { ratio: 0, minPerSecond: 1 }, hedging);
     const call = failure(unaryCall(channel, sayHello, {}, {}, shared));
@@ -225,7 +225,7 @@ describe("budgets", () => {
   test("a call's hedge settings take no budget of their own: the budget is the client's", () => {
     expect(() => checkCallOptions({ hedge: { budget: 0.5 } }, "", true)).toThrow(InvalidOptionError);
     expect(() => checkCallOptions({ hedge: { budget: 0.5 } }, "", true)).toThrow(/hedge\.budget.*the client's/);
-    expect(() => checkCallOptions({ hedge: { delayMs: 5, maxAttempts: 3 } }, "", true)).not.toThrow();
+    expect(() => checkCallOptions({ hedge: { delayMs: 5, maxHedges: 2 } }, "", true)).not.toThrow();
   });
 });
 

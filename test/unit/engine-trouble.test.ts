@@ -132,7 +132,7 @@ describe("server pushback (gRFC A6)", () => {
 });
 
 describe("hedging", () => {
-  const hedging = { delayMs: 10, maxAttempts: 2, budget: 1 };
+  const hedging = { delayMs: 10, maxHedges: 1, budget: 1 };
 
   test("no answer after the delay: a second attempt to another backend; the first answer wins, the other is cancelled", async () => {
     const channel = new FakeChannel();
@@ -149,7 +149,7 @@ describe("hedging", () => {
     await expect(call).resolves.toEqual({ message: "from the hedge" });
     expect(first.cancelled?.code).toBe(status.CANCELLED);
     clock.tick(1_000);
-    expect(channel.calls).toHaveLength(2); // maxAttempts: no third
+    expect(channel.calls).toHaveLength(2); // maxHedges: no second hedge
   });
 
   test("an answer before the delay: no hedge", async () => {
@@ -220,7 +220,7 @@ describe("hedging", () => {
 
   test('"auto" learns the delay: no hedge before enough calls were seen', async () => {
     const channel = new FakeChannel();
-    const auto = policy(fast, false, { delayMs: "auto", maxAttempts: 2, budget: 1 });
+    const auto = policy(fast, false, { delayMs: "auto", maxHedges: 1, budget: 1 });
     const call = unaryCall(channel, sayHello, {}, {}, auto);
     clock.tick(1_000);
     expect(channel.calls).toHaveLength(1);

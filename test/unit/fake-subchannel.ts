@@ -29,7 +29,8 @@ export class FakeSubchannel {
       ref: () => void this.refs++,
       unref: () => void this.refs--,
       isHealthy: () => true,
-      realSubchannelEquals: (other: unknown) => other === this.self,
+      // As grpc-js's: equal to any wrapper of it (an LB policy may wrap subchannels).
+      realSubchannelEquals: (other: experimental.SubchannelInterface) => other.getRealSubchannel() === this.self,
       getRealSubchannel: () => this.self,
       getChannel: () => ({
         createCall: (method: string, deadline: Date | number) => {
@@ -85,7 +86,7 @@ export class FakeHelper implements experimental.ChannelControlHelper {
   /** Picks once; returns the picked subchannel's fake (or undefined) and the pick's call callbacks. */
   pick() {
     const result = this.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
-    const fake = this.subchannels.find((s) => s.self === result.subchannel);
+    const fake = this.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
     return { result, fake };
   }
 }
