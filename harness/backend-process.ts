@@ -47,7 +47,7 @@ const NODE_ARGS = COMPILED ? [MAIN] : ["--import", "tsx", MAIN];
 
 /** Starts a backend process (harness/backend-main.ts) and waits until it listens. */
 export async function spawnBackend(
-  options: Omit<BackendOptions, "credentials" | "services" | "onCallId"> = {},
+  options: Omit<BackendOptions, "credentials" | "services" | "onCallId" | "onCall"> = {},
   events: BackendProcessEvents = {},
 ): Promise<BackendProcess> {
   let child!: ChildProcess;
