@@ -15,6 +15,8 @@ export interface BackendProcess {
   reset(): Promise<void>;
   /** Changes its Greeter's behaviour while it runs. */
   set(knobs: Partial<GreeterKnobs>): Promise<void>;
+  /** What its health service says for every name (`server.setServing`). */
+  setServing(serving: boolean): Promise<void>;
   /** SIGKILL, as a crash; resolves once it is gone. */
   kill(): Promise<void>;
   /**
@@ -45,7 +47,7 @@ const NODE_ARGS = COMPILED ? [MAIN] : ["--import", "tsx", MAIN];
 
 /** Starts a backend process (harness/backend-main.ts) and waits until it listens. */
 export async function spawnBackend(
-  options: Omit<BackendOptions, "credentials" | "services" | "onCallId"> = {},
+  options: Omit<BackendOptions, "credentials" | "services" | "onCallId" | "onCall"> = {},
   events: BackendProcessEvents = {},
 ): Promise<BackendProcess> {
   let child!: ChildProcess;
@@ -101,6 +103,7 @@ export async function spawnBackend(
     stats: () => ask("stats"),
     reset: async () => void (await ask("reset")),
     set: async (knobs) => void (await ask(JSON.stringify(knobs))),
+    setServing: async (serving) => void (await ask(`serving ${serving}`)),
     kill: () => end("SIGKILL"),
     restart: async (changes) => {
       await end("SIGKILL");

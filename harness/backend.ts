@@ -9,6 +9,7 @@ import { startServer } from "balanced-grpc";
 import { type GreeterKnobs, greeterService } from "./reference/greeter.js";
 import { routeGuideService } from "./reference/route-guide.js";
 import { generatedFeatures } from "./reference/route-guide-features.js";
+import { unimplementedHealth } from "./unimplemented-health.js";
 
 /**
  * How a test, benchmark or demo backend behaves. The in-process and the
@@ -37,6 +38,15 @@ export interface BackendOptions {
   credentials?: ServerCredentials;
   /** More services, in-process only. */
   services?: ServiceRegistration[];
+  /**
+   * The health service (grpc.health.v1): `true`, startServer's; `false`, none;
+   * `"unimplemented"`, none as clients see it (UNIMPLEMENTED), with each
+   * client connection's `Watch` calls counted in {@link Backend.watches}.
+   * @default true
+   */
+  health?: boolean | "unimplemented";
+  /** Called as each Greeter call starts, with the moment (performance.now()) and the backend's name; in-process only. */
+  onCall?: (at: number, backend: string) => void;
   /**
    * Report each call that carries this request header (e.g. a unique call id)
    * to `onCallId` as its handler starts: how a test counts how often one
@@ -72,6 +82,8 @@ export interface Backend {
   /** Most Greeter handlers running at once since the last reset. */
   readonly peakRunning: number;
   readonly knobs: GreeterKnobs;
+  /** With `health: "unimplemented"`: the health `Watch` calls per client connection (`context.peer`). */
+  readonly watches: Map<string, number>;
   stats(): BackendStats;
   reset(): void;
   shutdown(timeoutMs?: number): Promise<void>;
@@ -84,10 +96,13 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   const name = options.name ?? address.slice(0, address.lastIndexOf(":"));
   const peers = new Set<string>();
   const counters = { calls: 0, running: 0, peakRunning: 0 };
+  const { onCall } = options;
+  const health = options.health === "unimplemented" ? unimplementedHealth() : undefined;
   const greeter = greeterService({
     backend: name,
     knobs,
     onCall: (context) => {
+      onCall?.(performance.now(), name);
       counters.calls++;
       counters.peakRunning = Math.max(counters.peakRunning, ++counters.running);
       peers.add(context.peer);
@@ -112,7 +127,9 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       greeter,
       routeGuideService(features, { echoChat: options.echoChat ?? false }),
       ...(options.services ?? []),
+      ...(health ? [health.registration] : []),
     ],
+    ...(options.health !== undefined ? { health: options.health === true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(countIds.length > 0 ? { middleware: countIds } : {}),
     ...(options.maxConnectionAge !== undefined ? { maxConnectionAge: options.maxConnectionAge } : {}),
@@ -140,6 +157,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
       return counters.peakRunning;
     },
     knobs,
+    watches: health?.watches ?? new Map(),
     stats: () => ({ calls: counters.calls, connections: peers.size, peakRunning: counters.peakRunning }),
     reset() {
       counters.calls = 0;

@@ -16,6 +16,7 @@ import {
 import {
   DEFAULT_CHANNEL_OPTIONS,
   DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_HEALTH_CHECK,
   DEFAULT_HEDGING,
   DEFAULT_KEEPALIVE,
   DEFAULT_MAX_METADATA_SIZE,
@@ -114,6 +115,21 @@ export interface ChannelSettings {
    */
   failureAccrual?: boolean | FailureAccrualSettings;
   /**
+   * Follow each server's health (gRPC's health service, grpc.health.v1, as
+   * gRFC A17 has clients do): every connection keeps one `Watch` stream open
+   * to its server. A connection whose server says NOT_SERVING (or
+   * SERVICE_UNKNOWN) takes no new calls, and takes them again the moment it
+   * says SERVING; calls already on it finish. `pickFirst()` moves to the next
+   * address whose server serves. A server without the health service
+   * (UNIMPLEMENTED) counts as healthy and is not asked again on that
+   * connection. When no server serves, calls fail with UNAVAILABLE naming
+   * health as the reason (calls with `waitForReady` wait). The Watch takes one
+   * of each connection's streams; `false` turns it off. See
+   * docs/health-and-drain.md.
+   * @default true
+   */
+  healthCheck?: boolean | HealthCheckSettings;
+  /**
    * OpenTelemetry traces and metrics of the calls and the pool, through the
    * global tracer and meter providers, when `@opentelemetry/api` is
    * installed (an optional peer dependency) and an SDK is registered: a
@@ -155,6 +171,18 @@ export interface FailureAccrualSettings {
    * @default 30000
    */
   maxEjectionMs?: number;
+}
+
+/** Client-side health checking; see {@link ChannelSettings.healthCheck}. */
+export interface HealthCheckSettings {
+  /**
+   * The service whose health each connection watches: `""` is the server as
+   * a whole (what Kubernetes' probes ask by default); a full service name
+   * (`"shop.orders.v1.Orders"`) follows that service's status, which
+   * `startServer`'s `setServing(serving, name)` sets on its own.
+   * @default ""
+   */
+  serviceName?: string;
 }
 
 /** The client's retry budget; see `ClientOptions.retryBudget`. */
@@ -399,6 +427,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   maxConnectionAgeGrace: true,
   outlierDetection: true,
   failureAccrual: true,
+  healthCheck: true,
   middleware: true,
   defaultCallOptions: true,
   retry: true,
@@ -464,6 +493,7 @@ export function resolveChannelSettings(
         maxAge === undefined ? undefined : checkDuration("maxConnectionAge", maxAge, MIN_CLIENT_MAX_CONNECTION_AGE_MS),
       maxConnectionAgeGraceMs: resolveGrace(settings.maxConnectionAgeGrace, maxAge),
       failureAccrual: resolveFailureAccrual(settings.failureAccrual),
+      healthCheck: resolveHealthCheck(settings.healthCheck),
     },
     outlierDetection: resolveOutlierDetection(settings.outlierDetection),
     telemetry: resolveTelemetry(settings.telemetry),
@@ -537,7 +567,7 @@ function balancerPool(
   strategy: Strategy,
   credentials: ChannelCredentials,
   channelOptions: ChannelOptions,
-): Omit<BalancerSettings, "maxConnectionAgeMs" | "failureAccrual"> {
+): Omit<BalancerSettings, "maxConnectionAgeMs" | "failureAccrual" | "healthCheck"> {
   const pool = strategy.kind === "pool" ? strategy : undefined;
   const min = pool ? (pool.size ?? pool.min) : 1;
   const max = pool ? (pool.size ?? pool.max) : 1;
@@ -711,6 +741,24 @@ function resolveFailureAccrual(value: unknown): BalancerSettings["failureAccrual
     );
   }
   return resolved;
+}
+
+function resolveHealthCheck(value: unknown): BalancerSettings["healthCheck"] {
+  if (value === false) return false;
+  const given =
+    value === undefined || value === true
+      ? {}
+      : (checkObject("healthCheck", value, "expected true, false or { serviceName }") ?? {});
+  checkKnownKeys("healthCheck", given, Object.keys(DEFAULT_HEALTH_CHECK), "healthCheck.");
+  const serviceName = given.serviceName ?? DEFAULT_HEALTH_CHECK.serviceName;
+  if (typeof serviceName !== "string") {
+    throw new InvalidOptionError(
+      "healthCheck.serviceName",
+      serviceName,
+      'expected a string: a service\'s full name, or "" for the server as a whole',
+    );
+  }
+  return { serviceName };
 }
 
 function resolveRetryBudget(value: unknown): ResolvedRetryBudget | false {

@@ -240,3 +240,27 @@ export const DEFAULT_DRAIN = { delayMs: 5_000, timeoutMs: DEFAULT_SHUTDOWN_TIMEO
 
 /** Servers leave SIGTERM and SIGINT to the application unless `handleSignals: true`. */
 export const DEFAULT_HANDLE_SIGNALS = false;
+
+/**
+ * Client-side health checking (on unless `healthCheck: false`): the service
+ * name each connection's `Watch` asks about; `""` is the server as a whole,
+ * what `startServer`, grpc-go's and grpc-java's health servers answer for.
+ */
+export const DEFAULT_HEALTH_CHECK = { serviceName: "" } as const;
+
+/**
+ * A `Watch` that failed (any status but UNIMPLEMENTED) is made again after
+ * `firstMs`, doubling to `maxMs`, ±20% so the connections of many clients
+ * whose Watch a server ended at once do not come back at once. A Watch that
+ * got an answer before it ended starts again from `firstMs`, never at once:
+ * a server that ends every Watch after one answer is asked once a second.
+ */
+export const HEALTH_WATCH_RETRY = { firstMs: 1_000, maxMs: 30_000, jitter: 0.2 } as const;
+
+/**
+ * How long a new connection waits for its server's first health answer
+ * before it takes calls anyway, ms: a server answers within a round trip,
+ * and one whose health service never answers must not keep the connection
+ * out of the picks for ever (its health stays "unknown").
+ */
+export const HEALTH_FIRST_ANSWER_TIMEOUT_MS = 1_000;

@@ -24,6 +24,7 @@ export type {
 } from "nice-grpc-common";
 export { ClientError, Metadata, ServerError, Status } from "nice-grpc-common";
 export type { ConnectionStats } from "./balancer/connection.js";
+export type { HealthSource } from "./balancer/health-watch.js";
 export type { StreamLimitSource } from "./balancer/stream-limit.js";
 export type {
   DeadlineOptions,
@@ -42,6 +43,7 @@ export type {
   ChannelSettings,
   ClientOptions,
   FailureAccrualSettings,
+  HealthCheckSettings,
   KeepaliveSettings,
   OutlierDetectionSettings,
   RetryBudgetSettings,

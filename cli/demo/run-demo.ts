@@ -2,6 +2,7 @@ import { bar, table } from "../../harness/table.js";
 import { startCluster } from "./cluster.js";
 import { crashScene } from "./crash.js";
 import { failingBackendScene } from "./failing-backend.js";
+import { healthScene } from "./health.js";
 import { l4ScaleOutScene } from "./l4-scale-out.js";
 import { scaleOutScene } from "./scale-out.js";
 import type { SceneSettings } from "./scene-kit.js";
@@ -195,7 +196,45 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       ),
     );
 
-    const ok = [...spread, ...scaleOut, ...crash, ...slow, ...l4, ...streamLimit, ...failing].every((r) => r.ok);
+    log(
+      `\n8. Health and drain: ${inDns[0]!.host} says NOT_SERVING on grpc.health.v1, then SERVING; then 3 servers with handleSignals restarted one by one by SIGTERM`,
+    );
+    const health = await healthScene(cluster, settings);
+    const { notServing, rollingRestart } = health;
+    const phases = ["before", "during", "after"] as const;
+    log(
+      table(
+        ["client", "phase", ...hosts, "fails", "expected", "ok"],
+        phases.map((phase, i) => [
+          i === 0 ? notServing.strategy : "",
+          phase === "during" ? `${notServing.host} NOT_SERVING` : phase === "before" ? "all serving" : "SERVING again",
+          ...hosts.map((h) => percent(notServing[phase][h] ?? 0)),
+          i === 0 ? String(notServing.failures) : "",
+          i === 0 ? notServing.expected : "",
+          i === 0 ? yes(notServing.ok) : "",
+        ]),
+      ),
+    );
+    log(
+      table(
+        ["client", "calls", "fails", "exits (code, ms after SIGTERM)", "expected", "ok"],
+        [
+          [
+            rollingRestart.strategy,
+            String(rollingRestart.calls),
+            String(rollingRestart.failures),
+            rollingRestart.exits.map((e) => `${e.host}: ${e.code}, ${e.tookMs}`).join("; "),
+            rollingRestart.expected,
+            yes(rollingRestart.ok),
+          ],
+        ],
+      ),
+    );
+
+    const ok =
+      [...spread, ...scaleOut, ...crash, ...slow, ...l4, ...streamLimit, ...failing].every((r) => r.ok) &&
+      notServing.ok &&
+      rollingRestart.ok;
     const seconds = (performance.now() - started) / 1000;
     log(
       `\n${ok ? "every scene behaved as the README says" : "some scenes did NOT behave as the README says (see the ok columns)"} (${seconds.toFixed(1)} s)`,
@@ -213,6 +252,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         l4ScaleOut: l4,
         streamLimit,
         failing,
+        health,
       };
       process.stdout.write(`${JSON.stringify(result)}\n`);
     }

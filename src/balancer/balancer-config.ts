@@ -1,6 +1,7 @@
 import type { experimental } from "@grpc/grpc-js";
 import { PICK_POLICIES, type PickPolicy, STRATEGY_KINDS, type StrategyName } from "../strategy.js";
 import type { ResolvedFailureAccrual } from "./backend-health.js";
+import type { ResolvedHealthCheck } from "./health-watch.js";
 
 /** The name of the SDK's load-balancing policy in a grpc-js service config. */
 export const BALANCER_NAME = "balanced_grpc";
@@ -25,6 +26,8 @@ export interface BalancerSettings {
   maxConnectionAgeGraceMs?: number | undefined;
   /** Taking failing backends out for a while, or false. */
   failureAccrual: ResolvedFailureAccrual | false;
+  /** Client-side health checking (a grpc.health.v1 Watch per connection), or false. */
+  healthCheck: ResolvedHealthCheck | false;
 }
 
 /**
@@ -57,6 +60,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       maxConnectionAgeMs,
       maxConnectionAgeGraceMs,
       failureAccrual,
+      healthCheck,
     } = (json ?? {}) as Record<string, unknown>;
     const bad = (field: string, value: unknown, expected: string) =>
       new Error(`${BALANCER_NAME} config: field ${field} is ${JSON.stringify(value)}, expected ${expected}`);
@@ -86,6 +90,15 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
         if (!(typeof value === "number" && value >= 1)) throw bad(`failureAccrual.${field}`, value, "a number ≥ 1");
       }
     }
+    if (healthCheck !== undefined && healthCheck !== false) {
+      const { serviceName, ...rest } = (healthCheck ?? {}) as Record<string, unknown>;
+      if (healthCheck === null || typeof healthCheck !== "object") {
+        throw bad("healthCheck", healthCheck, "false, or { serviceName }, or no field");
+      }
+      if (typeof serviceName !== "string") throw bad("healthCheck.serviceName", serviceName, "a string");
+      const extra = Object.keys(rest)[0];
+      if (extra !== undefined) throw bad(`healthCheck.${extra}`, rest[extra], "no such field");
+    }
     return new BalancerConfig({
       mode: mode as StrategyName,
       min: min as number,
@@ -97,6 +110,7 @@ export class BalancerConfig implements experimental.TypedLoadBalancingConfig {
       maxConnectionAgeMs: maxConnectionAgeMs as number | undefined,
       maxConnectionAgeGraceMs: maxConnectionAgeGraceMs as number | undefined,
       failureAccrual: (failureAccrual ?? false) as ResolvedFailureAccrual | false,
+      healthCheck: (healthCheck ?? false) as ResolvedHealthCheck | false,
     });
   }
 }

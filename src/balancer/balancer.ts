@@ -1,5 +1,6 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
+import { HEALTH_WATCH_RETRY } from "../defaults.js";
 import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
@@ -18,6 +19,13 @@ type PickResult = experimental.PickResult;
 
 /** How soon to try again when a replacement connection could not be made, ms. */
 const RECYCLE_RETRY_MS = 1_000;
+
+/**
+ * Why a connection is being replaced: its max age (recycling), or, for
+ * `pickFirst()`, its server saying it is not serving (the replacement goes to
+ * the next address that serves).
+ */
+type ReplaceReason = "age" | "health";
 
 /**
  * The connection to take instead of `chosen`, which is at its stream limit,
@@ -108,11 +116,22 @@ class BalancedPicker implements experimental.Picker {
  * many there are, which one each call takes, and, with a max connection age,
  * when one is replaced: the replacement connects while the old one serves,
  * takes over once ready, and the old one closes when its calls are done.
+ *
+ * With health checking (see health-watch.ts), a connection takes calls only
+ * while its server's health says so: picks pass over the others (calls on
+ * them finish), and `pickFirst()` moves to the next address that serves (see
+ * {@link followHealth}). When no ready connection's server serves, calls go
+ * to those not serving rather than fail (Envoy's panic mode, where gRFC A17
+ * fails them): NOT_SERVING asks for no new calls *if there is anywhere else
+ * to send them*. A draining server serves for its `delayMs` after it says
+ * NOT_SERVING, and a client whose other connections are still reconnecting
+ * (a rolling deploy, a single backend replaced) would otherwise fail calls
+ * that server would have served.
  */
 class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private serving: Connection[] = [];
   private readonly draining = new Set<Connection>();
-  private replacing: { old: Connection; next: Connection } | undefined;
+  private replacing: { old: Connection; next: Connection; why: ReplaceReason } | undefined;
   private settings: BalancerSettings | undefined;
   private board: ConnectionBoard | undefined;
   private choose: Choose = chooser("roundRobin");
@@ -122,6 +141,13 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private state: State = State.IDLE;
   private updating = false;
   private readonly changed = (connection: Connection) => this.onChange(connection);
+  private readonly healthChanged = (connection: Connection) => this.onHealthChange(connection);
+  /** pickFirst(): the resolved addresses, in order (what a replacement may go to). */
+  private addresses: experimental.SubchannelAddress[] = [];
+  /** pickFirst(): addresses whose server said it is not serving since one last served (passed over). */
+  private readonly avoid = new Set<string>();
+  /** pickFirst(), when no address serves: the timer that looks again, and how many looks in a row found none. */
+  private lookAgain: { timer: unknown; looks: number } = { timer: undefined, looks: 0 };
   private limits: StreamLimits | undefined;
   private sizer: PoolSizer | undefined;
   /** Connections draining because the pool shrank (one per address at most). */
@@ -179,6 +205,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
 
   destroy(): void {
     this.destroyed = true;
+    this.stopLooking();
     this.recycler?.stop();
     this.sizer?.stop();
     this.limits?.stop();
@@ -218,7 +245,10 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const same = this.settings && JSON.stringify(this.settings) === JSON.stringify(settings);
     if (same) return;
     this.settings = settings;
-    for (const connection of this.all()) connection.health = this.newHealth(connection);
+    for (const connection of this.all()) {
+      connection.health = this.newHealth(connection);
+      connection.checkHealth(settings.healthCheck, this.clock, this.healthChanged);
+    }
     this.choose = chooser(settings.pick);
     this.limits?.stop();
     this.limits = new StreamLimits(
@@ -247,6 +277,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     if (mode === "pickFirst") {
       // One connection over every address, in resolver order.
       const endpoint = { addresses: endpoints.flatMap((e) => e.addresses) };
+      this.addresses = endpoint.addresses;
       const current = this.serving[0];
       if (current) {
         current.update(endpoint, this.options);
@@ -287,6 +318,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const connection = new Connection(endpoint, this.helper, this.options, this.resolutionNote, this.changed, role);
     connection.setStreamLimit(this.limits!.of(connection.key, endpoint));
     connection.health = this.newHealth(connection);
+    connection.checkHealth(this.settings!.healthCheck, this.clock, this.healthChanged);
     return connection;
   }
 
@@ -297,8 +329,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private retire(connection: Connection, graceMs?: number): void {
     this.recycler?.untrack(connection);
     if (this.replacing?.old === connection) {
+      const { why } = this.replacing;
       this.abandonReplacement();
-      this.recycler?.finished();
+      if (why === "age") this.recycler?.finished();
     }
     connection.drain(graceMs, () => this.board?.cancelCallsOn(connection.route.connection), this.clock);
     if (!connection.isClosed) this.draining.add(connection);
@@ -353,35 +386,150 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       return;
     }
     // One old connection per address at a time: while long streams keep the last one open, this one waits.
-    if ([...this.draining].some((c) => c.key === old.key)) {
+    // pickFirst(): not while it is moving off a server that is not serving.
+    if ([...this.draining].some((c) => c.key === old.key) || this.replacing) {
       this.recycler?.failed(old, RECYCLE_RETRY_MS);
       return;
     }
     // The replacement takes the old one's place: the pool's size is unchanged.
-    const next = this.make(old.endpoint, "replacement");
-    this.replacing = { old, next };
+    const next = this.make(this.settings?.mode === "pickFirst" ? this.candidates() : old.endpoint, "replacement");
+    this.replacing = { old, next, why: "age" };
     next.startConnecting();
   }
 
   private onReplacementChange(next: Connection): void {
-    const { old } = this.replacing!;
+    const { old, why } = this.replacing!;
     if (next.state === State.READY) {
-      // Ready before the old one stops taking calls: swap, then let it drain.
+      // Its server's first health answer tells whether it may take over.
+      if (next.awaitingHealth) return;
+      // Its server is not serving: a move off a server not serving goes on to the next address; a
+      // recycle keeps the old one while it serves (behind an L4 balancer the new one met another
+      // server) and tries again later. A recycle of a connection not serving either goes ahead.
+      if (next.notServing && (why === "health" || old.usable)) {
+        this.abandonReplacement();
+        if (this.settings?.mode === "pickFirst") this.avoid.add(next.backend);
+        if (why === "health") {
+          this.search(old);
+          this.recalculate();
+        } else {
+          this.recycler?.failed(old, RECYCLE_RETRY_MS);
+        }
+        return;
+      }
+      // Ready (and healthy) before the old one stops taking calls: swap, then let it drain.
       this.replacing = undefined;
       next.promote();
       this.serving = this.serving.map((c) => (c === old ? next : c));
       this.retire(old, this.settings?.maxConnectionAgeGraceMs);
-      this.board?.events?.recycled(old.backend);
+      if (why === "age") this.board?.events?.recycled(old.backend);
       this.recycler?.track(next);
-      this.recycler?.finished();
+      if (why === "age") this.recycler?.finished();
+      else this.found();
       this.helper.requestReresolution(); // a recycle also looks for new backends
       this.recalculate();
     } else if (next.state === State.TRANSIENT_FAILURE) {
       this.abandonReplacement();
-      // The old one serves on; its recycle is tried again a little later.
-      if (this.serving.includes(old)) this.recycler?.failed(old, RECYCLE_RETRY_MS);
-      else this.recycler?.finished();
+      if (why === "health") {
+        // No address left answers: calls stay on the old one until one serves, or a later look finds one.
+        this.lookLater(old);
+        this.recalculate();
+      } else if (this.serving.includes(old)) {
+        // The old one serves on; its recycle is tried again a little later.
+        this.recycler?.failed(old, RECYCLE_RETRY_MS);
+      } else {
+        this.recycler?.finished();
+      }
     }
+  }
+
+  // --- Health -------------------------------------------------------------
+
+  /** A connection's server changed what its health says (or first answered). */
+  private onHealthChange(connection: Connection): void {
+    if (this.destroyed || connection.isDraining) return;
+    // Its server may be on its way out (a drain): look for backends again, as a dropped connection does.
+    if (connection.notServing) this.helper.requestReresolution();
+    if (this.replacing?.next === connection) {
+      this.onReplacementChange(connection);
+      return;
+    }
+    if (this.settings?.mode === "pickFirst" && connection === this.serving[0]) this.followHealth(connection);
+    this.recalculate();
+  }
+
+  /**
+   * `pickFirst()`: its one connection follows its server's health. While that
+   * server is not serving, a replacement connects to the next address (in
+   * resolver order) not known to be not serving, and takes over once its own
+   * server says it serves (the old one drains); calls still go to the old
+   * one meanwhile (see the class doc). The old connection keeps its Watch: if
+   * its server serves again first, the replacement is dropped. When no
+   * address is left, calls stay on the old one, and every address is looked
+   * at again after a backoff.
+   */
+  private followHealth(current: Connection): void {
+    if (current.notServing) {
+      if (this.replacing?.why === "health") return; // moving already
+      if (this.replacing) {
+        // A recycle under way would reconnect to this server: the move replaces it.
+        this.abandonReplacement();
+        this.recycler?.failed(current, RECYCLE_RETRY_MS);
+      }
+      this.avoid.add(current.backend);
+      this.search(current);
+    } else if (current.usable) {
+      if (this.replacing?.why === "health") this.abandonReplacement();
+      this.found();
+    }
+  }
+
+  /** `pickFirst()`: a replacement for `old`, to the addresses not passed over; none left: look again later. */
+  private search(old: Connection): void {
+    const addresses = this.addresses.filter((a) => !this.avoid.has(experimental.subchannelAddressToString(a)));
+    if (addresses.length === 0) {
+      this.lookLater(old);
+      return;
+    }
+    const next = this.make({ addresses }, "replacement");
+    this.replacing = { old, next, why: "health" };
+    next.startConnecting();
+  }
+
+  /** `pickFirst()`: where a recycle's replacement may go: the addresses not passed over, or all if none is left. */
+  private candidates(): Endpoint {
+    const addresses = this.addresses.filter((a) => !this.avoid.has(experimental.subchannelAddressToString(a)));
+    return { addresses: addresses.length > 0 ? addresses : this.addresses };
+  }
+
+  /** `pickFirst()`: its connection's server serves: nothing is passed over any more. */
+  private found(): void {
+    this.avoid.clear();
+    this.stopLooking();
+    this.lookAgain.looks = 0;
+  }
+
+  /**
+   * `pickFirst()`, no address left that serves or answers: look at them all
+   * again (but the current one's, whose own Watch tells when it serves) after
+   * 1 s, doubling to 30 s while none serves.
+   */
+  private lookLater(old: Connection): void {
+    if (this.lookAgain.timer !== undefined) return;
+    const { firstMs, maxMs } = HEALTH_WATCH_RETRY;
+    const delay = Math.min(maxMs, firstMs * 2 ** this.lookAgain.looks++);
+    this.lookAgain.timer = this.clock.setTimeout(() => {
+      this.lookAgain.timer = undefined;
+      if (this.destroyed || this.replacing || this.serving[0] !== old || old.usable) return;
+      this.avoid.clear();
+      if (old.notServing) this.avoid.add(old.backend);
+      this.search(old);
+      this.recalculate();
+    }, delay);
+  }
+
+  private stopLooking(): void {
+    if (this.lookAgain.timer !== undefined) this.clock.clearTimeout(this.lookAgain.timer);
+    this.lookAgain.timer = undefined;
   }
 
   /** Drops the replacement under way; the caller tells the recycler how that ended. */
@@ -433,7 +581,10 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       // Draining connections are sockets too: `max` bounds them all.
       let size = group.length + (this.planned.get(key)?.count ?? 0);
       for (const c of this.draining) if (c.key === key) size++;
-      if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE)) continue;
+      // Not towards a backend that is down, or that says it is not serving.
+      if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE || c.notServing)) {
+        continue;
+      }
       if (!target || size < target.size) target = { key, endpoint: group[0]!.endpoint, size };
     }
     if (!target) return undefined;
@@ -465,8 +616,8 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     let limit = 0;
     for (const c of this.serving) {
       if (c.key !== key) continue;
-      limit = c.streamLimits.value;
-      if (c.state === State.CONNECTING || c.state === State.IDLE) coming++;
+      limit = c.callLimit;
+      if (c.state === State.CONNECTING || c.state === State.IDLE || c.awaitingHealth) coming++;
     }
     return coming * limit - (this.held.get(key) ?? 0);
   }
@@ -491,7 +642,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
         key,
         connections: group.length,
         peakCalls: group.reduce((sum, c) => sum + c.takePeak(), 0),
-        limit: Math.min(...group.map((c) => c.streamLimits.value)),
+        limit: Math.min(...group.map((c) => c.callLimit)),
         shrinking: [...this.shrinking].some((c) => c.key === key),
       };
     }
@@ -502,7 +653,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     const group = this.serving.filter((c) => c.key === key);
     if (group.length <= this.settings!.min) return;
     const victim =
-      group.find((c) => c.state !== State.READY) ?? group.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      group.find((c) => c.state !== State.READY) ??
+      group.find((c) => c.notServing) ??
+      group.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     this.serving = this.serving.filter((c) => c !== victim);
     this.shrinking.add(victim);
     this.retire(victim);
@@ -513,12 +666,22 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   // --- State --------------------------------------------------------------
 
   private recalculate(): void {
-    const ready = this.serving.filter((c) => c.state === State.READY);
+    // Ready, and healthy: a connection whose server is not serving takes no new calls.
+    const ready = this.serving.filter((c) => c.usable);
     // grpc-js picks every held call again on the new picker, which counts them anew.
     this.held.clear();
+    const notServing = ready.length > 0 ? [] : this.serving.filter((c) => c.notServing);
     if (ready.length > 0) {
       this.update(State.READY, new BalancedPicker(ready, this.choose, this.whenFull), null);
-    } else if (this.serving.some((c) => c.state === State.CONNECTING)) {
+    } else if (this.serving.some((c) => c.awaitingHealth)) {
+      // A connection about to say whether it serves (one round trip): calls wait for it.
+      this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
+    } else if (notServing.length > 0) {
+      // No server that answers says it serves: calls go to those anyway, rather
+      // than fail (see the class doc: a draining server still serves, and a
+      // client's other connections may be reconnecting).
+      this.update(State.READY, new BalancedPicker(notServing, this.choose, this.whenFull), null);
+    } else if (this.serving.some((c) => c.state === State.CONNECTING) || this.replacing?.why === "health") {
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
     } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {
       this.report(State.TRANSIENT_FAILURE, NO_CONNECTION_DETAILS);

@@ -1,6 +1,7 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
 import type { BackendHealth } from "./backend-health.js";
+import { type HealthSource, HealthWatch, type ResolvedHealthCheck } from "./health-watch.js";
 import { RttEwma } from "./latency.js";
 import { OwnedSubchannel } from "./owned-subchannel.js";
 import type { Route } from "./pick-note.js";
@@ -9,6 +10,7 @@ import type { StreamLimit, StreamLimitSource } from "./stream-limit.js";
 type Endpoint = experimental.Endpoint;
 type Picker = experimental.Picker;
 type ChannelControlHelper = experimental.ChannelControlHelper;
+type Subchannel = experimental.SubchannelInterface;
 
 /** One connection of a client, as `client.$channel.stats()` lists it. */
 export interface ConnectionStats {
@@ -46,6 +48,24 @@ export interface ConnectionStats {
   streamLimitSource: StreamLimitSource;
   /** Connections now serving its address: the pool's current size there (1 for `pickFirst()` and `roundRobin()`). */
   poolSize: number;
+  /**
+   * Whether its server's health lets it take new calls (client-side health
+   * checking, grpc.health.v1): false while the server says it is not serving,
+   * and while a new connection waits for the server's first answer; true
+   * with `healthCheck: false`. Calls already on it finish either way. When no
+   * ready connection's server serves, calls go to those not serving anyway
+   * (see docs/health-and-drain.md).
+   */
+  healthy: boolean;
+  /**
+   * Where {@link ConnectionStats.healthy} came from: `"serving"` or
+   * `"not_serving"`, what the server said on its `Watch` (NOT_SERVING,
+   * SERVICE_UNKNOWN and UNKNOWN are all `"not_serving"`); `"unimplemented"`,
+   * the server has no health service (healthy, and not asked again on this
+   * connection); `"unknown"`, no answer yet, health checking off, not
+   * connected, or the Watch failed before any answer (then it takes calls).
+   */
+  healthSource: HealthSource;
 }
 
 // Subchannels with equal address and options are one connection in grpc-js;
@@ -129,6 +149,14 @@ export class Connection {
   private closed = false;
   /** While draining with a grace: the timer that ends it. */
   private grace: { clock: Clock; timer: unknown } | undefined;
+  /** Health checking: what to watch, on which clock, and whom to tell; undefined when off. */
+  private check: { settings: ResolvedHealthCheck; clock: Clock; changed: (c: Connection) => void } | undefined;
+  /** The Watch on the transport now connected, and the subchannel it is on. */
+  private watch: { health: HealthWatch; subchannel: Subchannel } | undefined;
+  /** Ends the Watch when the transport it is on goes away (the subchannel leaves READY). */
+  private readonly transportListener = (_s: Subchannel, _previous: State, next: State): void => {
+    if (next !== State.READY) this.stopWatch();
+  };
 
   private readonly rtt = new RttEwma(RTT_DECAY_MS);
   /** Whether a call is being timed: picked, started, or none. */
@@ -162,9 +190,81 @@ export class Connection {
     return this.inFlight + this.pending;
   }
 
-  /** Whether one more call fits under the server's stream limit. */
+  /** Whether one more call fits under the server's stream limit (the health Watch takes a stream too). */
   hasRoom(): boolean {
-    return this.inFlight + this.pending < this.limit;
+    return this.inFlight + this.pending + this.reserved < this.limit;
+  }
+
+  /** Calls it carries at once before more would wait: the stream limit less the health Watch's stream. */
+  get callLimit(): number {
+    return this.streamLimit.value - this.reserved;
+  }
+
+  /** Streams not for calls: the health Watch's, unless health checking is off or the server has no health service. */
+  private get reserved(): number {
+    return !this.watchable || this.watch?.health.source === "unimplemented" ? 0 : 1;
+  }
+
+  /** Whether it takes new calls: connected, and its server's health says so (see {@link ConnectionStats.healthy}). */
+  get usable(): boolean {
+    return this.state === State.READY && this.healthy;
+  }
+
+  /** Whether its health lets it take calls: off, or settled and not "not serving". */
+  get healthy(): boolean {
+    if (!this.watchable) return true;
+    const health = this.watch?.health;
+    return health?.settled === true && health.healthy;
+  }
+
+  /** Connected, and waiting for its server's first health answer: about to take calls, or not. */
+  get awaitingHealth(): boolean {
+    return this.state === State.READY && this.watchable && !this.watch?.health.settled;
+  }
+
+  /** Connected, and its server says it is not serving. */
+  get notServing(): boolean {
+    const health = this.watch?.health;
+    return this.state === State.READY && health?.settled === true && !health.healthy;
+  }
+
+  /** What its server last said on its Watch (e.g. "NOT_SERVING"), if anything. */
+  get healthSaid(): string | undefined {
+    return this.watch?.health.said;
+  }
+
+  /**
+   * Health checking for this connection from now on: one `Watch` per
+   * transport, asking about `settings.serviceName`; `changed` hears of each
+   * change of its health. `false` turns it off (every connection healthy).
+   */
+  checkHealth(settings: ResolvedHealthCheck | false, clock: Clock, changed: (c: Connection) => void): void {
+    const same = settings && this.check?.settings.serviceName === settings.serviceName;
+    if (same || (!settings && !this.check)) return;
+    this.stopWatch();
+    this.check = settings ? { settings, clock, changed } : undefined;
+    if (this.state === State.READY) this.watchOn(this.picker.pick(PEEK).subchannel ?? undefined);
+  }
+
+  /** Watches the health of the transport `subchannel` is connected on, unless it is watched already. */
+  private watchOn(subchannel: Subchannel | undefined): void {
+    const check = this.check;
+    if (!check || !this.watchable || !subchannel || this.closed || this.role === "draining") return;
+    if (this.watch && this.watch.subchannel.getRealSubchannel() === subchannel.getRealSubchannel()) return;
+    this.stopWatch();
+    subchannel.addConnectivityStateListener(this.transportListener);
+    const health = new HealthWatch(subchannel.getChannel(), check.settings.serviceName, check.clock, () => {
+      if (this.watch?.health === health) check.changed(this);
+    });
+    this.watch = { health, subchannel };
+  }
+
+  private stopWatch(): void {
+    const watch = this.watch;
+    if (!watch) return;
+    this.watch = undefined;
+    watch.subchannel.removeConnectivityStateListener(this.transportListener);
+    watch.health.stop();
   }
 
   /** The limit in force, and where it came from. */
@@ -175,6 +275,21 @@ export class Connection {
   setStreamLimit(limit: StreamLimit): void {
     this.streamLimit = limit;
     this.limit = limit.value;
+    // The balancer picks again after a limit changes (see Balancer.learned).
+    if (this.watch && !this.watchable)
+      this.stopWatch(); // it would hold the only stream (see watchable)
+    else if (!this.watch && this.watchable && this.state === State.READY) {
+      this.watchOn(this.picker.pick(PEEK).subchannel ?? undefined);
+    }
+  }
+
+  /**
+   * Whether its health is watched: checking is on, and the server allows more
+   * than one stream per connection (with one, the Watch would hold it, and
+   * every call would wait behind it for ever, as gRFC A17 warns).
+   */
+  private get watchable(): boolean {
+    return this.check !== undefined && this.streamLimit.value > 1;
   }
 
   /** Most calls in flight since the last read; the next period starts from the calls in flight now. */
@@ -262,6 +377,8 @@ export class Connection {
         this.previousState = this.state;
         this.state = state;
         this.picker = picker;
+        // Each transport its leaf picks gets a Watch: a new one, or after a reconnect.
+        if (state === State.READY && this.check) this.watchOn(picker.pick(PEEK).subchannel ?? undefined);
         this.changed(this);
       },
     });
@@ -298,6 +415,8 @@ export class Connection {
    */
   drain(graceMs?: number, graceOver?: () => void, clock: Clock = systemClock): void {
     this.role = "draining";
+    // It takes no calls: its health no longer matters, and an open Watch would hold its transport open.
+    this.stopWatch();
     if (this.inFlight === 0) {
       this.close();
       return;
@@ -318,6 +437,8 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     if (this.grace !== undefined) this.grace.clock.clearTimeout(this.grace.timer);
+    // Before the leaf lets its subchannel go: HTTP/2 closes gracefully, after its open streams.
+    this.stopWatch();
     this.leaf.destroy();
     this.changed(this);
   }
@@ -338,6 +459,8 @@ export class Connection {
       streamLimit: this.streamLimit.value,
       streamLimitSource: this.streamLimit.source,
       poolSize,
+      healthy: this.healthy,
+      healthSource: this.watch?.health.source ?? "unknown",
     };
   }
 }

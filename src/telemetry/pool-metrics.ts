@@ -7,6 +7,7 @@ interface PoolInstruments {
   connections: Observable;
   inFlight: Observable;
   size: Observable;
+  health: Observable;
   observables: Observable[];
   recycles: Counter;
   ejections: Counter;
@@ -47,13 +48,19 @@ export class PoolMetrics implements PoolEvents {
       description: "Connections serving calls per backend (pool(n): n per address while they are up).",
       unit: "{connection}",
     });
-    const observables = [connections, inFlight, size];
+    const health = meter.createObservableGauge("balanced_grpc.connections.health", {
+      description:
+        "Connections serving calls, by backend and health: whether it takes calls (healthy) and where that came from (serving, not_serving, unimplemented, unknown).",
+      unit: "{connection}",
+    });
+    const observables = [connections, inFlight, size, health];
     meter.addBatchObservableCallback(this.observe, observables);
     this.instruments = {
       meter,
       connections,
       inFlight,
       size,
+      health,
       observables,
       recycles: meter.createCounter("balanced_grpc.recycles", {
         description: "Connections replaced after the client's max connection age, per backend.",
@@ -79,7 +86,14 @@ export class PoolMetrics implements PoolEvents {
     if (!instruments) return;
     const connections = new Map<string, { backend: string; state: string; role: string; count: number }>();
     const perBackend = new Map<string, { inFlight: number; serving: number }>();
+    const byHealth = new Map<string, { backend: string; healthy: boolean; source: string; count: number }>();
     for (const c of this.stats()) {
+      if (c.role === "serving") {
+        const key = `${c.address}\u0000${c.healthy}\u0000${c.healthSource}`;
+        const entry = byHealth.get(key);
+        if (entry) entry.count++;
+        else byHealth.set(key, { backend: c.address, healthy: c.healthy, source: c.healthSource, count: 1 });
+      }
       const key = `${c.address}\u0000${c.state}\u0000${c.role}`;
       const entry = connections.get(key);
       if (entry) entry.count++;
@@ -95,6 +109,14 @@ export class PoolMetrics implements PoolEvents {
         "balanced_grpc.backend": backend,
         "balanced_grpc.connection.state": state,
         "balanced_grpc.connection.role": role,
+      });
+    }
+    for (const { backend, healthy, source, count } of byHealth.values()) {
+      result.observe(instruments.health, count, {
+        "grpc.target": this.target,
+        "balanced_grpc.backend": backend,
+        "balanced_grpc.connection.healthy": healthy,
+        "balanced_grpc.connection.health": source,
       });
     }
     for (const [backend, { inFlight, serving }] of perBackend) {

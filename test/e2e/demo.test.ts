@@ -45,6 +45,10 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
     l4ScaleOut: { strategy: string; servedAfterMs?: number; failures: number; ok: boolean }[];
     failing: { client: string; failures: number; failingShare: number; ok: boolean }[];
     streamLimit: { strategy: string; failures: number; peakRunning: number; ok: boolean }[];
+    health: {
+      notServing: { host: string; during: Record<string, number>; failures: number; ok: boolean };
+      rollingRestart: { failures: number; exits: { code: number | null }[]; ok: boolean };
+    };
   };
   if (!result.ok) console.log(stderr);
   expect(result.spread).toHaveLength(6);
@@ -58,11 +62,18 @@ test("the demo runs every scene and exits 0 only when all behaved", async () => 
   expect(result.failing).toHaveLength(2);
   expect(result.failing[1]!.failures).toBe(0);
   expect(result.failing[1]!.failingShare).toBeLessThanOrEqual(0.05);
-  // One server allowing 100 streams, 300 long calls: pickFirst() runs 100 at a time, pool() all 300.
+  // One server allowing 100 streams, 300 long calls: pickFirst() runs 99 at a time (its health Watch holds the
+  // 100th stream), pool() all 300.
   expect(result.streamLimit.map((r) => [r.failures, r.peakRunning])).toEqual([
-    [0, 100],
+    [0, 99],
     [0, 300],
   ]);
+  // A backend NOT_SERVING gets no calls (< 1%), and a rolling restart by SIGTERM fails none.
+  const { notServing, rollingRestart } = result.health;
+  expect(notServing.failures).toBe(0);
+  expect(notServing.during[notServing.host]).toBeLessThan(0.01);
+  expect(rollingRestart.failures).toBe(0);
+  expect(rollingRestart.exits.map((e) => e.code)).toEqual([0, 0, 0]);
   expect(result.ok).toBe(true);
   expect(code).toBe(0);
   expect(stderr).toContain("every scene behaved as the README says");

@@ -75,10 +75,12 @@ describe("servers that allow 10 streams per connection, 150 calls in flight over
   });
 });
 
-describe("one server that allows 20 streams, 60 calls held open at once", () => {
+// Each connection's health Watch (on by default) holds one of the server's 20
+// streams: 19 calls fit on a connection, 57 on three.
+describe("one server that allows 20 streams, 57 calls held open at once", () => {
   const held = async (backends: InProcessBackends, sdk: GreeterSdkClient) => {
     const release = holdCalls(backends);
-    const calls = Array.from({ length: 60 }, (_, i) =>
+    const calls = Array.from({ length: 57 }, (_, i) =>
       sdk.sayHello({ name: `held ${i}` }).then(
         () => "ok",
         (error: unknown) => error,
@@ -87,34 +89,34 @@ describe("one server that allows 20 streams, 60 calls held open at once", () => 
     return { release, calls, server: backends.list[0] as Backend };
   };
 
-  test("pool({ idleMs: 300 }): all 60 run at once on 3 connections; once released and idle, it shrinks back to 1", async () => {
+  test("pool({ idleMs: 300 }): all 57 run at once on 3 connections (19 calls and the Watch each); once released and idle, it shrinks back to 1", async () => {
     const { backends, client } = await setup(1, 20);
     const sdk = client({ strategy: pool({ idleMs: 300 }) });
     await sdk.sayHello({ name: "warm-up" });
     expect(await until(() => sdk.$channel.stats()[0]?.streamLimitSource === "server")).toBe(true);
     const { release, calls, server } = await held(backends, sdk);
-    expect(await until(() => server.running === 60)).toBe(true);
+    expect(await until(() => server.running === 57)).toBe(true);
     const during = sdk.$channel.stats();
     expect(during.filter((c) => c.role === "serving")).toHaveLength(3);
-    expect(during.map((c) => c.inFlight)).toEqual([20, 20, 20]);
+    expect(during.map((c) => c.inFlight)).toEqual([19, 19, 19]);
     expect(server.peers.size).toBe(3);
     release();
-    expect(await Promise.all(calls)).toEqual(Array(60).fill("ok"));
+    expect(await Promise.all(calls)).toEqual(Array(57).fill("ok"));
     expect(await until(() => sdk.$channel.stats().length === 1)).toBe(true);
     expect(sdk.$channel.stats()[0]).toMatchObject({ poolSize: 1, role: "serving", state: "READY" });
   });
 
-  test("control: pickFirst() runs 20 at a time; the other 40 wait inside HTTP/2", async () => {
+  test("control: pickFirst() runs 19 at a time (its Watch holds the 20th stream); the other 38 wait inside HTTP/2", async () => {
     const { backends, client } = await setup(1, 20);
     const sdk = client({ strategy: pickFirst() });
     await sdk.sayHello({ name: "warm-up" });
     const { release, calls, server } = await held(backends, sdk);
-    expect(await until(() => server.running === 20)).toBe(true);
+    expect(await until(() => server.running === 19)).toBe(true);
     await delay(300);
-    expect(server.running).toBe(20);
+    expect(server.running).toBe(19);
     release();
-    expect(await Promise.all(calls)).toEqual(Array(60).fill("ok"));
-    expect(server.peakRunning).toBe(20);
+    expect(await Promise.all(calls)).toEqual(Array(57).fill("ok"));
+    expect(server.peakRunning).toBe(19);
   });
 });
 

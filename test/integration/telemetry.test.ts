@@ -256,6 +256,14 @@ describe("metrics", () => {
     ).toEqual(backends.addresses.map((address) => [address, "READY", "serving", 1]).sort());
     expect(ofTarget("balanced_grpc.calls_in_flight").map((p) => p.value)).toEqual([0, 0]);
     expect(ofTarget("balanced_grpc.pool.size").map((p) => p.value)).toEqual([1, 1]);
+    // Each connection's health: its server said SERVING on its Watch.
+    const health = ofTarget("balanced_grpc.connections.health").map((p) => [
+      p.attributes["balanced_grpc.backend"],
+      p.attributes["balanced_grpc.connection.healthy"],
+      p.attributes["balanced_grpc.connection.health"],
+      p.value,
+    ]);
+    expect(health.sort()).toEqual(backends.addresses.map((address) => [address, true, "serving", 1]).sort());
 
     // The servers' side (startServer's telemetry, in this process).
     const serverStarted = named("grpc.server.call.started").find((p) => p.attributes["grpc.method"] === method);

@@ -10,6 +10,7 @@ const good = {
   probeStreamLimit: false,
   maxConnectionAgeMs: 5_000,
   failureAccrual: { consecutiveFailures: 5, baseEjectionMs: 1_000, maxEjectionMs: 2_000 },
+  healthCheck: { serviceName: "" },
 };
 
 describe("the policy's config, as grpc-js parses it: a bad field is named", () => {
@@ -19,6 +20,8 @@ describe("the policy's config, as grpc-js parses it: a bad field is named", () =
     expect(config.settings).toMatchObject(good);
     expect(config.toJsonObject()).toEqual({ [BALANCER_NAME]: config.settings });
     expect(BalancerConfig.createFromJson({ ...good, failureAccrual: undefined }).settings.failureAccrual).toBe(false);
+    expect(BalancerConfig.createFromJson({ ...good, healthCheck: undefined }).settings.healthCheck).toBe(false);
+    expect(BalancerConfig.createFromJson({ ...good, healthCheck: false }).settings.healthCheck).toBe(false);
     expect(BalancerConfig.createFromJson({ ...good, maxConnectionAgeMs: undefined }).settings.maxConnectionAgeMs).toBe(
       undefined,
     );
@@ -42,6 +45,9 @@ describe("the policy's config, as grpc-js parses it: a bad field is named", () =
       /failureAccrual.consecutiveFailures is 0/,
     ],
     ["failureAccrual", { consecutiveFailures: 1, baseEjectionMs: 1 }, /failureAccrual.maxEjectionMs is undefined/],
+    ["healthCheck", true, /healthCheck is true, expected false, or \{ serviceName \}/],
+    ["healthCheck", {}, /healthCheck.serviceName is undefined, expected a string/],
+    ["healthCheck", { serviceName: "", interval: 5 }, /healthCheck.interval is 5, expected no such field/],
   ])("%s = %j", (field, value, message) => {
     expect(() => BalancerConfig.createFromJson({ ...good, [field]: value })).toThrow(message);
   });

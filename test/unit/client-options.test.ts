@@ -3,6 +3,7 @@ import { resolveClientOptions, resolveStrategy } from "../../src/client-options.
 import {
   DEFAULT_CHANNEL_OPTIONS,
   DEFAULT_FAILURE_ACCRUAL,
+  DEFAULT_HEALTH_CHECK,
   DEFAULT_OUTLIER_DETECTION,
   DEFAULT_POOL_IDLE_MS,
   DEFAULT_RETRY,
@@ -34,6 +35,7 @@ describe("resolveClientOptions: every default applied in one place", () => {
       probeStreamLimit: false, // one connection: its limit decides nothing
       maxConnectionAgeMs: undefined,
       failureAccrual: DEFAULT_FAILURE_ACCRUAL,
+      healthCheck: DEFAULT_HEALTH_CHECK, // on: the server as a whole
     });
     expect(settings.channel.channelOptions).toEqual(DEFAULT_CHANNEL_OPTIONS);
     expect(settings.channel.outlierDetection).toBeUndefined();
@@ -94,6 +96,21 @@ describe("resolveClientOptions: every default applied in one place", () => {
     expect(custom?.interval).toEqual({ seconds: 2, nanos: 500_000_000 });
   });
 
+  test("healthCheck: on by default; false turns it off; serviceName picks the name to watch", () => {
+    const healthCheck = (options: object) =>
+      resolveClientOptions({ target: "t:1", ...options }).channel.balancer.healthCheck;
+    expect(healthCheck({})).toEqual({ serviceName: "" });
+    expect(healthCheck({ healthCheck: true })).toEqual({ serviceName: "" });
+    expect(healthCheck({ healthCheck: {} })).toEqual({ serviceName: "" });
+    expect(healthCheck({ healthCheck: false })).toBe(false);
+    expect(healthCheck({ healthCheck: { serviceName: "shop.orders.v1.Orders" } })).toEqual({
+      serviceName: "shop.orders.v1.Orders",
+    });
+    expect(() => resolveClientOptions({ target: "t:1", healthCheck: { serviceNme: "x" } })).toThrow(
+      /healthCheck.serviceNme.*did you mean "healthCheck.serviceName"/,
+    );
+  });
+
   test.each([
     [{ target: "t:1", strategy: "Pool", size: 4 }, "strategy"], // the strategy is named first, not the size
     [{ target: "t:1", strategy: "pool", size: 0 }, "size"],
@@ -118,6 +135,9 @@ describe("resolveClientOptions: every default applied in one place", () => {
       'channelOptions["grpc.service_config"]',
     ],
     [{ target: "t:1", keepalive: { timeMs: 0 } }, "keepalive.timeMs"],
+    [{ target: "t:1", healthCheck: "yes" }, "healthCheck"],
+    [{ target: "t:1", healthCheck: { serviceName: 1 } }, "healthCheck.serviceName"],
+    [{ target: "t:1", healthCheck: { service: "x" } }, "healthCheck.service"],
     [null, "options"],
   ])("refuses %j, naming %s", (options, option) => {
     expect(rejected(() => resolveClientOptions(options))).toBe(option);

@@ -157,6 +157,8 @@ describe("state and stats", () => {
       streamLimit: Number.POSITIVE_INFINITY,
       streamLimitSource: "assumed",
       poolSize: 1,
+      healthy: true, // no health checking asked of it
+      healthSource: "unknown",
     });
   });
 

@@ -1,4 +1,5 @@
 import { experimental, Metadata, connectivityState as State } from "@grpc/grpc-js";
+import { FakeCall } from "./fake-call.js";
 
 type Listener = (subchannel: experimental.SubchannelInterface, previous: State, next: State, keepalive: number) => void;
 
@@ -7,6 +8,8 @@ export class FakeSubchannel {
   state: State = State.IDLE;
   refs = 0;
   connects = 0;
+  /** Calls made on its own channel (`getChannel()`): the health Watches, which the test answers. */
+  readonly calls: FakeCall[] = [];
   private readonly listeners = new Set<Listener>();
   readonly self: experimental.SubchannelInterface;
 
@@ -29,9 +32,22 @@ export class FakeSubchannel {
       // As grpc-js's: equal to any wrapper of it (an LB policy may wrap subchannels).
       realSubchannelEquals: (other: experimental.SubchannelInterface) => other.getRealSubchannel() === this.self,
       getRealSubchannel: () => this.self,
+      getChannel: () => ({
+        createCall: (method: string, deadline: Date | number) => {
+          const call = new FakeCall(method, deadline);
+          call.peer = address;
+          this.calls.push(call);
+          return call;
+        },
+      }),
     };
     // The rest of the interface (health and data watchers, channelz) does nothing here.
     this.self = new Proxy(methods, { get: (t, name) => t[name as string] ?? (() => undefined) }) as never;
+  }
+
+  /** Connectivity listeners registered now (the leaf's, and a health watch's). */
+  get listening(): number {
+    return this.listeners.size;
   }
 
   /** Moves to `next` and tells the listeners, as a real subchannel does. */
