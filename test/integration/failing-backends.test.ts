@@ -55,16 +55,19 @@ describe.each([
   });
 });
 
-test("control: with failure accrual off, failures change no pick: p2c draws the failing backend (it answers fastest)", async () => {
-  const failing = backends.list[0]!;
+test("control: with failure accrual off, failures change no pick: the failing backend keeps drawing first attempts", async () => {
+  // roundRobin(): its turns are the same with and without accrual, so what the
+  // control shows is accrual's doing (p2c's share would also depend on how
+  // fast each backend answers on this machine).
+  const failing = backends.list[1]!;
   failing.knobs.failEvery = 1;
   // No retry budget: with the failing backend drawing this many attempts, the budget would refuse retries.
-  const greeter = client({ strategy: pool(2), failureAccrual: false, retryBudget: false });
+  const greeter = client({ strategy: roundRobin(), failureAccrual: false, retryBudget: false });
   await runCalls(200, 20, () => greeter.sayHello({ name: "first" }));
   backends.reset();
   const { failed } = await runCalls(600, 20, () => greeter.sayHello({ name: "load" }));
   expect(failed).toEqual([]); // retries go elsewhere
-  expect(failing.calls / backends.totalCalls()).toBeGreaterThan(0.1);
+  expect(failing.calls / backends.totalCalls()).toBeGreaterThan(0.15);
 });
 
 test("a full outage, default options: the servers receive at most the calls + 20% + 10 per second", async () => {
