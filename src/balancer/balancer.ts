@@ -373,7 +373,10 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     return new BackendHealth(
       this.settings?.failureAccrual ?? false,
       Math.random,
-      () => this.board?.events?.ejected(connection.backend),
+      () => {
+        this.board?.events?.ejected(connection.backend);
+        this.onEjected(connection);
+      },
       () => clock.now(),
     );
   }
@@ -454,6 +457,23 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       return;
     }
     if (this.settings?.mode === "pickFirst" && connection === this.serving[0]) this.followHealth(connection);
+    this.recalculate();
+  }
+
+  /**
+   * Failure accrual took a connection's backend out. The picks of every
+   * strategy pass over it while another connection suits; `pickFirst()` has
+   * no other, so it moves to the next address, as off a server not serving.
+   */
+  private onEjected(connection: Connection): void {
+    if (this.destroyed || this.settings?.mode !== "pickFirst" || connection !== this.serving[0]) return;
+    if (this.replacing?.why === "health") return; // moving already
+    if (this.replacing) {
+      this.abandonReplacement();
+      this.recycler?.failed(connection, RECYCLE_RETRY_MS);
+    }
+    this.avoid.add(connection.backend);
+    this.search(connection);
     this.recalculate();
   }
 

@@ -164,6 +164,23 @@ describe("the policy's lifecycle", () => {
     expect(helper.reresolutions).toBeGreaterThan(before);
   });
 
+  test("pickFirst: a backend that failure accrual takes out is left for the next address", async () => {
+    const { helper, update, stats } = balancer({ mode: "pickFirst", healthCheck: false });
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    await new Promise(process.nextTick);
+    helper.subchannels[0]!.set(State.READY);
+    expect(stats().map((c) => c.address)).toEqual(["10.0.0.1:80"]);
+    // Three failures in a row: out. The one connection moves on: a replacement to the next address.
+    for (let i = 0; i < 3; i++) expect(call(helper, status.UNAVAILABLE)?.address).toBe("10.0.0.1:80");
+    await new Promise(process.nextTick);
+    expect(helper.subchannels.filter((s) => s.address === "10.0.0.2:80")).toHaveLength(2);
+    const next = helper.subchannels.findLast((s) => s.address === "10.0.0.2:80")!; // the replacement's
+    expect(next).toBeDefined();
+    next.set(State.READY);
+    expect(stats().map((c) => [c.address, c.role])).toEqual([["10.0.0.2:80", "serving"]]);
+    expect(call(helper)?.address).toBe("10.0.0.2:80");
+  });
+
   test("pickFirst: one connection over every address, kept across resolutions", async () => {
     const { update, stats } = balancer({ mode: "pickFirst" });
     update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
@@ -188,12 +205,12 @@ describe("backend health in the policy", () => {
     return went;
   }
 
-  test("shared by every connection to a backend: failures on one take them all out", () => {
+  test("per connection: each connection to a failing backend is taken out by its own failures", () => {
     const { helper, update } = balancer({ mode: "pool", min: 2, max: 2 });
     update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
     ready(helper);
     const bad = (s: FakeSubchannel | undefined) => s?.address === "10.0.0.1:80";
-    // Three failures in a row on the backend, over its two connections, take both out.
+    // Three failures in a row on each of the backend's two connections take both out.
     calls(helper, 40, (s) => (bad(s) ? status.UNAVAILABLE : status.OK));
     const after = calls(helper, 100, (s) => (bad(s) ? status.UNAVAILABLE : status.OK));
     expect(after.filter(bad)).toHaveLength(0);
