@@ -142,6 +142,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private updating = false;
   private readonly changed = (connection: Connection) => this.onChange(connection);
   private readonly healthChanged = (connection: Connection) => this.onHealthChange(connection);
+  private readonly ejectionChanged = (connection: Connection) => {
+    if (connection.ejected) this.onEjected(connection);
+  };
   /** pickFirst(): the resolved addresses, in order (what a replacement may go to). */
   private addresses: experimental.SubchannelAddress[] = [];
   /** pickFirst(): addresses whose server said it is not serving since one last served (passed over). */
@@ -319,6 +322,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     connection.setStreamLimit(this.limits!.of(connection.key, endpoint));
     connection.health = this.newHealth(connection);
     connection.checkHealth(this.settings!.healthCheck, this.clock, this.healthChanged);
+    connection.ejectionChanged = this.ejectionChanged;
     return connection;
   }
 
@@ -461,9 +465,10 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   }
 
   /**
-   * Failure accrual took a connection's backend out. The picks of every
-   * strategy pass over it while another connection suits; `pickFirst()` has
-   * no other, so it moves to the next address, as off a server not serving.
+   * Failure accrual (or outlier detection) took a connection's backend out.
+   * The picks of every strategy pass over it while another connection suits;
+   * `pickFirst()` has no other, so it moves to the next address, as off a
+   * server not serving.
    */
   private onEjected(connection: Connection): void {
     if (this.destroyed || this.settings?.mode !== "pickFirst" || connection !== this.serving[0]) return;

@@ -147,6 +147,10 @@ export class Connection {
   private address: string | undefined;
   private readonly leaf: experimental.LeafLoadBalancer;
   private closed = false;
+  /** Told when a policy above (outlier detection) ejects its subchannel or lets it back. */
+  ejectionChanged: ((connection: Connection) => void) | undefined;
+  /** The subchannels its leaf made (one per address it may connect to). */
+  private readonly subchannels: OwnedSubchannel[] = [];
   /** While draining with a grace: the timer that ends it. */
   private grace: { clock: Clock; timer: unknown } | undefined;
   /** Health checking: what to watch, on which clock, and whom to tell; undefined when off. */
@@ -182,7 +186,13 @@ export class Connection {
 
   /** Whether its backend takes calls at `now` (see BackendHealth). */
   available(now?: number): boolean {
-    return this.health?.available(now) ?? true;
+    return (this.health?.available(now) ?? true) && !this.ejected;
+  }
+
+  /** Whether a policy above (outlier detection) ejected the subchannel it is connected on. */
+  get ejected(): boolean {
+    for (const s of this.subchannels) if (s.ejected && s.getConnectivityState() === State.READY) return true;
+    return false;
   }
 
   /** Calls on it now: in flight, and picked but not started yet. */
@@ -362,8 +372,14 @@ export class Connection {
     const id = this.id;
     this.key = experimental.endpointToString(endpoint);
     const helper = experimental.createChildChannelControlHelper(parent, {
-      createSubchannel: (address, args) =>
-        new OwnedSubchannel(parent.createSubchannel(address, { ...args, [CONNECTION_OPTION]: id })),
+      createSubchannel: (address, args) => {
+        const made = parent.createSubchannel(address, { ...args, [CONNECTION_OPTION]: id });
+        const subchannel = new OwnedSubchannel(made, () => {
+          if (!this.closed) this.ejectionChanged?.(this);
+        });
+        this.subchannels.push(subchannel);
+        return subchannel;
+      },
       updateState: (state, picker, errorMessage) => {
         if (this.closed) return;
         if (errorMessage) this.error = errorMessage;

@@ -9,14 +9,34 @@ import { experimental, connectivityState as State } from "@grpc/grpc-js";
  * after `close()`. Not passing it changes nothing else: when the backoff
  * ends, the subchannel goes IDLE, and pick_first asks again (then passed on).
  * Picks hand grpc-js the subchannel unwrapped: a policy above (outlier
- * detection) knows its own wrappers only.
+ * detection) knows its own wrappers only, and its ejections reach the picks
+ * (see {@link OwnedSubchannel.isHealthy}).
  */
 export class OwnedSubchannel extends experimental.BaseSubchannelWrapper {
   constructor(
     /** The subchannel the channel (or a policy above, such as outlier detection) made: what a pick hands back. */
     readonly made: experimental.SubchannelInterface,
+    /** Told when a policy above ejects it or lets it back (outlier detection). */
+    ejectionChanged: () => void,
   ) {
     super(made);
+    made.addHealthStateWatcher(ejectionChanged);
+  }
+
+  /** Whether a policy above (outlier detection) ejected it. */
+  get ejected(): boolean {
+    return !this.made.isHealthy();
+  }
+
+  /**
+   * To its leaf (pick_first), always healthy: an ejection by a policy above
+   * would make pick_first report the connection failed, and with every other
+   * backend down the client would fail calls a live one could serve. The
+   * picks pass over an ejected connection instead, while another suits
+   * (failing open, as failure accrual does).
+   */
+  override isHealthy(): boolean {
+    return true;
   }
 
   /** What a pick of `subchannel` hands to grpc-js: the subchannel as its maker made it, unwrapped. */

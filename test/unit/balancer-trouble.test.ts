@@ -240,4 +240,37 @@ describe("backend health in the policy", () => {
     made.resolve(endpoints("10.0.0.1:80", "10.0.0.2:80"), changed);
     expect(calls(made.helper, 20, () => status.OK).filter(isBad).length).toBeGreaterThan(0);
   });
+
+  test("a connection that a policy above ejects (outlier detection) is passed over while another suits, and used when none does", async () => {
+    const { helper, update, stats } = balancer({ mode: "roundRobin", healthCheck: false, failureAccrual: false });
+    // As grpc-js's outlier_detection does: it wraps each subchannel it makes, and ejects by its health.
+    class Ejectable extends experimental.BaseSubchannelWrapper {
+      eject(ejected: boolean): void {
+        this.setHealthy(!ejected);
+      }
+    }
+    const wrappers = new Map<string, Ejectable>();
+    const make = helper.createSubchannel.bind(helper);
+    helper.createSubchannel = (address, args) => {
+      const wrapper = new Ejectable(make(address, args));
+      wrappers.set(experimental.subchannelAddressToString(address), wrapper);
+      return wrapper;
+    };
+    update(endpoints("10.0.0.1:80", "10.0.0.2:80"));
+    ready(helper);
+    wrappers.get("10.0.0.1:80")!.eject(true);
+    for (let i = 0; i < 10; i++) expect(call(helper)?.address).toBe("10.0.0.2:80");
+    expect(stats().map((c) => c.state)).toEqual(["READY", "READY"]); // the ejected one's leaf stays ready
+    // The other backend goes down: calls go to the ejected one rather than fail.
+    helper.subchannels.find((s) => s.address === "10.0.0.2:80")!.set(State.TRANSIENT_FAILURE);
+    expect(helper.state).toBe(State.READY);
+    expect(call(helper)?.address).toBe("10.0.0.1:80");
+    // Let back in: it takes its turns again.
+    wrappers.get("10.0.0.1:80")!.eject(false);
+    await new Promise(process.nextTick);
+    helper.subchannels.findLast((s) => s.address === "10.0.0.2:80")!.set(State.READY); // connected again
+    expect(stats().map((c) => c.state)).toEqual(["READY", "READY"]);
+    const went = new Set(Array.from({ length: 4 }, () => call(helper)?.address));
+    expect(went).toEqual(new Set(["10.0.0.1:80", "10.0.0.2:80"]));
+  });
 });
