@@ -3,19 +3,16 @@ import { type Clock, systemClock } from "../clock.js";
 import { HEALTH_WATCH_RETRY } from "../defaults.js";
 import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
+import { BalancedPicker, type WhenFull } from "./balanced-picker.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
-import { OwnedSubchannel } from "./owned-subchannel.js";
 import { type Choose, chooser } from "./pick.js";
-import { noteOf } from "./pick-note.js";
 import { type AddressLoad, PoolSizer, type SizedPool } from "./pool-sizer.js";
 import { Recycler } from "./recycler.js";
 import { StreamLimits } from "./stream-limit.js";
 
 type Endpoint = experimental.Endpoint;
-type PickArgs = experimental.PickArgs;
-type PickResult = experimental.PickResult;
 
 /** How soon to try again when a replacement connection could not be made, ms. */
 const RECYCLE_RETRY_MS = 1_000;
@@ -26,75 +23,6 @@ const RECYCLE_RETRY_MS = 1_000;
  * the next address that serves).
  */
 type ReplaceReason = "age" | "health";
-
-/**
- * The connection to take instead of `chosen`, which is at its stream limit,
- * or undefined to hold the call until a connection on its way is ready.
- */
-type WhenFull = (chosen: Connection, ready: readonly Connection[]) => Connection | undefined;
-
-/** A call held by grpc-js until the next picker: it is picked again then. */
-const HOLD: PickResult = {
-  pickResultType: experimental.PickResultType.QUEUE,
-  subchannel: null,
-  status: null,
-  onCallStarted: null,
-  onCallEnded: null,
-};
-
-/**
- * Picks among the ready connections and counts each call on the connection
- * that carries it: the counts are what p2c compares and what stats() shows.
- * A connection at its stream limit gets the call only when no other has room.
- */
-class BalancedPicker implements experimental.Picker {
-  constructor(
-    private readonly ready: readonly Connection[],
-    private readonly choose: Choose,
-    private readonly whenFull: WhenFull,
-  ) {}
-
-  pick(args: PickArgs): PickResult {
-    const note = noteOf(args.metadata);
-    let connection = this.ready[this.choose(this.ready, note?.avoid)]!;
-    if (!connection.hasRoom()) {
-      const instead = this.whenFull(connection, this.ready);
-      if (instead === undefined) return HOLD;
-      connection = instead;
-    }
-    const result = connection.picker.pick(args);
-    if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
-    connection.picked();
-    if (note) note.route = connection.route;
-    const { onCallStarted, onCallEnded } = result;
-    if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
-      // Most calls only count: the connection's shared callbacks, nothing allocated.
-      return {
-        pickResultType: result.pickResultType,
-        subchannel: OwnedSubchannel.unwrap(result.subchannel!),
-        status: null,
-        onCallStarted: connection.started,
-        onCallEnded: connection.ended,
-      };
-    }
-    // One call per connection at a time is timed, for its round-trip estimate.
-    let startedAt = 0;
-    return {
-      pickResultType: result.pickResultType,
-      subchannel: OwnedSubchannel.unwrap(result.subchannel!),
-      status: null,
-      onCallStarted: () => {
-        startedAt = performance.now();
-        connection.startedTimed();
-        onCallStarted?.();
-      },
-      onCallEnded: (code, details, metadata) => {
-        connection.endedTimed(startedAt, code, details);
-        onCallEnded?.(code, details, metadata);
-      },
-    };
-  }
-}
 
 /**
  * @internal
