@@ -236,22 +236,37 @@ export type StrategyOptions =
        * @default pickFirst()
        */
       strategy?: Strategy | "pickFirst" | "roundRobin";
+      /** Only with `strategy: "pool"`. */
       size?: undefined;
+      /** Only with `strategy: "pool"`. */
       pick?: undefined;
+      /** Only with `strategy: "pool"`. */
       min?: undefined;
+      /** Only with `strategy: "pool"`. */
       max?: undefined;
+      /** Only with `strategy: "pool"`. */
       idleMs?: undefined;
+      /** Only with `strategy: "pool"`. */
       streamsPerConnection?: undefined;
     }
   | ({
+      /** A pool of `size` connections per resolved address. */
       strategy: "pool";
       /** Connections per resolved address, with `strategy: "pool"`: a fixed pool, as `pool(size)`. */
       size: number;
+      /** Only for an adaptive pool (no `size`). */
       min?: undefined;
+      /** Only for an adaptive pool (no `size`). */
       max?: undefined;
+      /** Only for an adaptive pool (no `size`). */
       idleMs?: undefined;
     } & PoolOptions)
-  | ({ strategy: "pool"; size?: undefined } & AdaptivePoolOptions);
+  | ({
+      /** An adaptive pool, as `pool()`: from `min` to `max` connections per resolved address. */
+      strategy: "pool";
+      /** None: the pool sizes itself. */
+      size?: undefined;
+    } & AdaptivePoolOptions);
 
 /** Retry settings for a whole client; the same names as the per-call retry options. */
 export type RetrySettings = Pick<
