@@ -2,7 +2,7 @@ import { experimental } from "@grpc/grpc-js";
 import type { Connection } from "./connection.js";
 import { OwnedSubchannel } from "./owned-subchannel.js";
 import type { Choose } from "./pick.js";
-import { noteOf } from "./pick-note.js";
+import { type Avoid, noteOf } from "./pick-note.js";
 
 type PickArgs = experimental.PickArgs;
 type PickResult = experimental.PickResult;
@@ -11,7 +11,11 @@ type PickResult = experimental.PickResult;
  * The connection to take instead of `chosen`, which is at its stream limit,
  * or undefined to hold the call until a connection on its way is ready.
  */
-export type WhenFull = (chosen: Connection, ready: readonly Connection[]) => Connection | undefined;
+export type WhenFull = (
+  chosen: Connection,
+  ready: readonly Connection[],
+  avoid: Avoid | undefined,
+) => Connection | undefined;
 
 /** A call held by grpc-js until the next picker: it is picked again then. */
 const HOLD: PickResult = {
@@ -39,7 +43,7 @@ export class BalancedPicker implements experimental.Picker {
     const note = noteOf(args.metadata);
     let connection = this.ready[this.choose(this.ready, note?.avoid)]!;
     if (!connection.hasRoom()) {
-      const instead = this.whenFull(connection, this.ready);
+      const instead = this.whenFull(connection, this.ready, note?.avoid);
       if (instead === undefined) return HOLD;
       connection = instead;
     }

@@ -27,8 +27,8 @@ const REDRAWS = 3;
  */
 export type Choose = (ready: readonly Pickable[], avoid?: Avoid) => number;
 
-/** How badly a connection suits (0: fully); see {@link Choose}. */
-function misfit(connection: Pickable, avoid: Avoid | undefined): number {
+/** @internal How badly a connection suits a call's pick (0: fully); see {@link Choose}. */
+export function misfit(connection: Pickable, avoid: Avoid | undefined): number {
   let misfit = connection.available() ? 0 : 2;
   if (avoid) {
     if (avoid.connections.has(connection.route.connection)) misfit += 4;

@@ -2,6 +2,8 @@ import { type experimental, connectivityState as State } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
 import type { WhenFull } from "./balanced-picker.js";
 import type { Connection } from "./connection.js";
+import { misfit } from "./pick.js";
+import type { Avoid } from "./pick-note.js";
 
 type Endpoint = experimental.Endpoint;
 
@@ -40,7 +42,9 @@ const LOOKS_PER_IDLE_PERIOD = 4;
  * has, between `min` and `max` (a fixed pool: `min` = `max`).
  *
  * - **Growth**, on the pick path: when the connection a call was picked for
- *   is at its stream limit and no ready connection has room, an adaptive pool
+ *   is at its stream limit and no ready connection that suits the call as
+ *   well (see pick.ts: not one the call avoids, nor one taken out for
+ *   failing) has room, an adaptive pool
  *   holds the call for a connection on its way (grpc-js picks it again when
  *   that one is ready, or fails), opening one if none is coming: the call
  *   waits for a connection, not behind a server's stream limit, where a long
@@ -76,7 +80,7 @@ export class PoolSizing {
   }
 
   /** Where a call goes when the connection it was picked for is at its limit (see the class doc). */
-  readonly whenFull: WhenFull = (chosen, ready) => this.roomFor(chosen, ready);
+  readonly whenFull: WhenFull = (chosen, ready, avoid) => this.roomFor(chosen, ready, avoid);
 
   /** A new picker was handed to grpc-js: it picks every held call again, which counts them anew. */
   newPicker(): void {
@@ -103,10 +107,15 @@ export class PoolSizing {
 
   // --- Growth -----------------------------------------------------------------
 
-  private roomFor(chosen: Connection, ready: readonly Connection[]): Connection | undefined {
+  private roomFor(chosen: Connection, ready: readonly Connection[], avoid: Avoid | undefined): Connection | undefined {
+    // Only among the connections that suit the call as well as the one chosen: a retry
+    // must not go back to the backend it left, nor a call to one taken out for failing,
+    // because the one that suits is busy (it waits there, or for growth, instead).
+    const fit = misfit(chosen, avoid);
     let best: Connection | undefined;
     let leastBusy = chosen;
     for (const c of ready) {
+      if (misfit(c, avoid) > fit) continue;
       if (c.load < leastBusy.load) leastBusy = c;
       if (c.hasRoom() && (best === undefined || c.load < best.load)) best = c;
     }

@@ -1,5 +1,6 @@
-import { experimental, connectivityState as State } from "@grpc/grpc-js";
+import { experimental, Metadata, connectivityState as State } from "@grpc/grpc-js";
 import { beforeEach, describe, expect, test } from "vitest";
+import { attachNote } from "../../src/balancer/pick-note.js";
 import { FakeClock } from "./fake-clock.js";
 import type { FakeHelper, FakeSubchannel } from "./fake-subchannel.js";
 import { policyUnderTest } from "./policy-under-test.js";
@@ -238,5 +239,30 @@ describe("an adaptive pool", () => {
     expect(start(helper).on).toBe(c2); // over its limit: HTTP/2 queues it
     await Promise.resolve();
     expect(helper.subchannels).toHaveLength(2);
+  });
+
+  test("a call that must avoid a connection (a retry) is not sent back to it because the one that suits is full", async () => {
+    for (const max of [1, 2]) {
+      const { helper, update, stats } = balancer({ mode: max === 1 ? "roundRobin" : "pool", max, pick: "roundRobin" });
+      update("10.0.0.1:80", "10.0.0.2:80");
+      for (const s of helper.subchannels) s.set(State.READY);
+      const [bad, good] = helper.subchannels;
+      // The good backend's connection is full (long calls); the bad one answers at once, so it is empty.
+      for (let i = 0; i < 20 && stats().find((c) => c.address === "10.0.0.2:80")!.inFlight < LIMIT; i++) {
+        const call = start(helper);
+        if (call.on === bad) call.end();
+      }
+      const badRoute = stats().find((c) => c.address === "10.0.0.1:80")!;
+      expect(badRoute.inFlight).toBeLessThan(LIMIT);
+      // A retry of a call that failed on the bad backend: its pick passes over it.
+      const metadata = new Metadata();
+      attachNote(metadata, { connections: new Set(), backends: new Set(["10.0.0.1:80"]) });
+      const { result, fake: to } = helper.pick(metadata);
+      if (result.pickResultType === experimental.PickResultType.COMPLETE) result.onCallStarted?.();
+      if (max === 1)
+        expect(to).toBe(good); // a fixed pool: queued on the full one that suits
+      else expect([undefined, good]).toContain(to); // an adaptive one may hold it for a new connection
+      expect(to).not.toBe(bad);
+    }
   });
 });

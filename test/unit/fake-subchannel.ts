@@ -83,9 +83,9 @@ export class FakeHelper implements experimental.ChannelControlHelper {
   addChannelzChild(): void {}
   removeChannelzChild(): void {}
 
-  /** Picks once; returns the picked subchannel's fake (or undefined) and the pick's call callbacks. */
-  pick() {
-    const result = this.picker!.pick({ metadata: new Metadata(), extraPickInfo: {} });
+  /** Picks once (with `metadata`); returns the picked subchannel's fake (or undefined) and the pick's call callbacks. */
+  pick(metadata = new Metadata()) {
+    const result = this.picker!.pick({ metadata, extraPickInfo: {} });
     const fake = this.subchannels.find((s) => s.self === result.subchannel?.getRealSubchannel());
     return { result, fake };
   }
