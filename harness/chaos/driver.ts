@@ -200,6 +200,11 @@ export class Driver {
             startedAt,
             detail: `${plan.kind} on ${slot.config.strategy} failed: ${error.line}`,
             evidence,
+            strategy: slot.config.strategy,
+            // A failing backend's answers name it ("127.0.0.2 fails call 12").
+            failedOn: [...outcome.retries, error.line].flatMap((line) =>
+              [...line.matchAll(/(\d+\.\d+\.\d+\.\d+) fails call/g)].map((m) => m[1]!),
+            ),
           });
           break;
         case "close contract":

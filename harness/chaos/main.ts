@@ -90,8 +90,18 @@ createInterface({ input: child.stdout! }).on("line", (line) => {
       break;
     case "failure": {
       const outage = fleet.timeline.outageDuring(message.startedAt, message.at, OUTAGE_SLACK);
-      if (outage) {
-        const key = blankDetail(message.detail);
+      // pickFirst() has one connection: its retries cannot go elsewhere, and it leaves a failing
+      // backend only after failure accrual takes it out. Its calls may fail while every backend
+      // its attempts reached was down (docs/chaos.md).
+      const names = fleet.names;
+      const pickFirstsOwn =
+        message.strategy === "pickFirst()" &&
+        message.failedOn.length > 0 &&
+        message.failedOn.every((host) =>
+          fleet.timeline.downDuring(names.indexOf(host), message.startedAt, message.at, OUTAGE_SLACK),
+        );
+      if (outage || pickFirstsOwn) {
+        const key = `${pickFirstsOwn && !outage ? "pickFirst(), its backends failing: " : ""}${blankDetail(message.detail)}`;
         excusedByOutage.set(key, (excusedByOutage.get(key) ?? 0) + 1);
       } else violate("available", message.at, `${message.detail} while a backend was up`, message.evidence);
       break;

@@ -57,7 +57,17 @@ export type DriverMessage =
   | { t: "ready"; at: number }
   | { t: "violation"; invariant: InvariantName; at: number; detail: string; evidence?: string }
   /** An idempotent call failed without a reason of the soak's: the orchestrator checks the backends' outages. */
-  | { t: "failure"; at: number; startedAt: number; detail: string; evidence: string }
+  | {
+      t: "failure";
+      at: number;
+      startedAt: number;
+      detail: string;
+      evidence: string;
+      /** The client's strategy, e.g. "pickFirst()". */
+      strategy: string;
+      /** The backends (hosts) its attempts failed on, as their errors name them (a failing backend's answer). */
+      failedOn: string[];
+    }
   /** Every 5 s: how far it got, and its checks so far (in case it never gets to its summary). */
   | { t: "progress"; at: number; calls: number; inFlight: number; checks: Partial<Record<InvariantName, number>> }
   | { t: "summary"; at: number; summary: DriverSummary }

@@ -72,6 +72,13 @@ export class BackendTimeline {
     return this.intersect({ start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY }, none);
   }
 
+  /** Whether backend `i` was down (or within `slack` of it) at some time within `from`..`to`. */
+  downDuring(i: number, from: number, to: number, slack: Slack): boolean {
+    return this.periods[i]!.some(
+      (p) => p.start - slack.before <= to && p.end + slack.after(p.reason, p.end - p.start) >= from,
+    );
+  }
+
   /**
    * A span within `from`..`to` in which every backend was down or within
    * `slack` of its down time, if there was one: a failure of a call that ran
