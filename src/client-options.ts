@@ -42,6 +42,7 @@ import {
   type Strategy,
 } from "./strategy.js";
 import { validateTarget } from "./target.js";
+import { resolveTransport, type TransportName } from "./transport/transport-option.js";
 
 /** The channel's options: the third argument of `createBalancedChannel`, and part of every client's options. */
 export interface ChannelSettings {
@@ -152,6 +153,13 @@ export interface ChannelSettings {
    * @default 65536
    */
   maxMetadataSize?: number;
+  /**
+   * What carries the calls: `"grpc-js"`, grpc-js's channel; `"http2"`, the
+   * SDK's own HTTP/2 transport under the same balancer and engine
+   * (experimental, see docs/transport.md; no HTTP CONNECT proxy yet).
+   * @default "grpc-js"
+   */
+  transport?: TransportName;
 }
 
 /** Failure accrual; see {@link ChannelSettings.failureAccrual}. */
@@ -375,6 +383,8 @@ export interface ResolvedChannelSettings {
   telemetry: boolean;
   /** The most metadata a call may send, bytes (see {@link ChannelSettings.maxMetadataSize}). */
   maxMetadataSize: number;
+  /** What carries the calls (see {@link ChannelSettings.transport}). */
+  transport: TransportName;
 }
 
 /** @internal Retry settings of a client with every default applied. */
@@ -439,6 +449,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   streamsPerConnection: true,
   telemetry: true,
   maxMetadataSize: true,
+  transport: true,
 } satisfies Record<ClientOptionName, true>);
 
 /**
@@ -503,6 +514,7 @@ export function resolveChannelSettings(
       1,
       MAX_METADATA_SIZE_LIMIT,
     ),
+    transport: resolveTransport(settings.transport, channelOptions),
   };
 }
 
