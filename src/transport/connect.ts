@@ -84,6 +84,16 @@ export function connectSession(address: SubchannelAddress, settings: ConnectSett
         return;
       }
       socket = secured.socket;
+      // A TLS server that refuses the client (mTLS without a certificate) alerts after the client's
+      // handshake is done: the socket may close before, or while, HTTP/2 starts on it.
+      if (socket.destroyed) {
+        fail("Connection closed before starting HTTP/2 handshake");
+        return;
+      }
+      const socketClosed = () => fail("Connection closed before the server's SETTINGS");
+      const socketFailed = (error: Error) => fail(error.message);
+      socket.once("close", socketClosed);
+      socket.once("error", socketFailed);
       const window = settings.flowControlWindow ?? getDefaultSettings().initialWindowSize ?? 65_535;
       const opened = connectHttp2(`${secured.secure ? "https" : "http"}://${settings.authority}`, {
         createConnection: () => secured.socket,
@@ -102,6 +112,8 @@ export function connectSession(address: SubchannelAddress, settings: ConnectSett
         clearTimeout(timer);
         opened.removeListener("error", errored);
         opened.removeListener("close", closed);
+        secured.socket.removeListener("close", socketClosed);
+        secured.socket.removeListener("error", socketFailed);
         // A larger window for the whole connection, as grpc-js opens it (its streams' windows are set above).
         if (window > 65_535) opened.setLocalWindowSize(window);
         resolve({ session: opened, settings: remote });
