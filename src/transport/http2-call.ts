@@ -165,7 +165,6 @@ export class Http2Call implements CallStream, MessageSink {
     stream.on("response", onResponse);
     stream.on("trailers", onTrailers);
     stream.on("data", onData);
-    stream.on("end", onEnd);
     stream.on("close", onClose);
     stream.on("error", onError);
     transport.callStarted();
@@ -269,8 +268,10 @@ export class Http2Call implements CallStream, MessageSink {
     if (this.statusOutput) return;
     this.serverEnded = true;
     this.finalStatus = statusFromTrailers(headers, this.httpStatus);
-    // Every DATA frame came before the trailers; those not handed over yet are held, or in the stream's buffer.
+    // Every DATA frame came before the trailers: those not handed over yet are held, or in the stream's
+    // buffer (a paused stream); then its end says when they were all read. No 'end' listener otherwise.
     if (this.stream!.readableLength === 0) this.readsDone = true;
+    else this.stream!.once("end", onEnd);
     this.maybeOutput();
   }
 

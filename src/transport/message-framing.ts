@@ -38,8 +38,8 @@ export class MessageTooLargeError extends Error {
  * as soon as its length prefix arrives.
  */
 export class MessageDecoder {
-  /** Bytes of the prefix read so far (0–5), and of the body still missing. */
-  private prefix = Buffer.alloc(5);
+  /** The prefix of a message cut by a chunk boundary (made when one is), its bytes read so far (0–5), and the body. */
+  private prefix: Buffer | undefined;
   private prefixRead = 0;
   private body: Buffer | undefined;
   private bodyRead = 0;
@@ -67,6 +67,7 @@ export class MessageDecoder {
           sink.received(chunk.subarray(start, offset), compressed);
           continue;
         }
+        this.prefix ??= Buffer.allocUnsafe(5);
         chunk.copy(this.prefix, 0, offset, offset + 5);
         this.prefixRead = 5;
         offset += 5;
@@ -75,12 +76,14 @@ export class MessageDecoder {
         continue;
       }
       if (this.prefixRead < 5) {
+        this.prefix ??= Buffer.allocUnsafe(5);
+        const prefix = this.prefix;
         const take = Math.min(5 - this.prefixRead, end - offset);
-        chunk.copy(this.prefix, this.prefixRead, offset, offset + take);
+        chunk.copy(prefix, this.prefixRead, offset, offset + take);
         this.prefixRead += take;
         offset += take;
         if (this.prefixRead < 5) return;
-        const length = this.prefix.readUInt32BE(1);
+        const length = prefix.readUInt32BE(1);
         this.check(length);
         this.body = Buffer.allocUnsafe(length);
         this.bodyRead = 0;
@@ -91,7 +94,7 @@ export class MessageDecoder {
       this.bodyRead += take;
       offset += take;
       if (this.bodyRead === body.length) {
-        const compressed = this.prefix[0] === 1;
+        const compressed = this.prefix![0] === 1;
         this.prefixRead = 0;
         this.body = undefined;
         sink.received(body, compressed);

@@ -91,6 +91,22 @@ describe.skipIf(!go.binary)(`against grpc-go${go.reason ? ` (skipped: ${go.reaso
     });
   });
 
+  test("a slow consumer of a server stream: messages held while it is behind all arrive, in order, then the end", async () => {
+    const guide = createRouteGuideClient({ target: goServer!.address, ...http2 });
+    try {
+      // The whole stream (300 small messages) arrives long before the consumer reads it: the call
+      // holds what the consumer has not asked for, and the trailers wait behind them.
+      const names: string[] = [];
+      for await (const feature of guide.listFeatures(RECTANGLE)) {
+        names.push(feature.name);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(names).toEqual(Array.from({ length: 300 }, (_, i) => `feature ${i}`));
+    } finally {
+      await guide.close();
+    }
+  });
+
   test("trailers-only: a method the server lacks fails UNIMPLEMENTED, with no response headers", async () => {
     const nope = { ...GreeterDefinition, fullName: "helloworld.Nope" } as unknown as typeof GreeterDefinition;
     const client = createServiceClient(nope, { target: goServer!.address, ...http2 });
