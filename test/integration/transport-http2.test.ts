@@ -4,7 +4,12 @@
 // deadlines, a unix socket); a node:http2 server that compresses; the SDK's servers for TLS and for
 // GOAWAY under max connection age.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer as createHttp2Server } from "node:http2";
+import {
+  createServer as createHttp2Server,
+  type Http2Session,
+  constants as h2constants,
+  type ServerHttp2Stream,
+} from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync, gzipSync } from "node:zlib";
@@ -356,6 +361,59 @@ async function compressingServer(encoding: "gzip" | "deflate", message: string) 
   const { port } = server.address() as { port: number };
   return { target: `127.0.0.1:${port}`, server, offered: () => offered, sentBytes: () => framed.length };
 }
+
+describe("GOAWAY's last stream id", () => {
+  test("the streams above it are sent again, each exactly once; those below it finish where they were", async () => {
+    // A server on node:http2 that, on its first connection, holds the first 6 calls, then says GOAWAY
+    // naming the 2nd as the last it will process, answers the first 2 and never looks at the rest.
+    const answered = new Map<string, number>();
+    const reply = Buffer.from(HelloReply.encode({ message: "ok" }).finish());
+    const framed = Buffer.alloc(5 + reply.length);
+    framed.writeUInt32BE(reply.length, 1);
+    reply.copy(framed, 5);
+    const answer = (stream: ServerHttp2Stream, id: string) => {
+      answered.set(id, (answered.get(id) ?? 0) + 1);
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(framed);
+    };
+    let first: Http2Session | undefined;
+    const held: { stream: ServerHttp2Stream; id: string }[] = [];
+    const server = createHttp2Server();
+    server.on("stream", (stream, headers) => {
+      const id = String(headers["x-call-id"]);
+      stream.on("error", () => {}); // the streams above the last id end refused
+      stream.resume();
+      first ??= stream.session;
+      if (stream.session !== first) {
+        stream.on("end", () => answer(stream, id));
+        return;
+      }
+      held.push({ stream, id });
+      if (held.length < 6) return;
+      const last = held[1]!.stream.id!;
+      stream.session!.goaway(h2constants.NGHTTP2_NO_ERROR, last);
+      for (const call of held) if (call.stream.id! <= last) answer(call.stream, call.id);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    // No health Watch: the server counts the calls' streams only.
+    const client = createGreeterClient({ target: `127.0.0.1:${port}`, healthCheck: false, ...http2 });
+    try {
+      const ids = Array.from({ length: 6 }, (_, i) => `call-${i}`);
+      const results = await Promise.allSettled(
+        ids.map((id) => client.sayHello({ name: id }, { metadata: new Metadata({ "x-call-id": id }) })),
+      );
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+      expect([...answered.keys()].sort()).toEqual(ids);
+      expect([...answered.values()]).toEqual(ids.map(() => 1));
+      expect(client.$channel.refusedStreamReplays).toBe(4);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});
 
 // --- The SDK's servers: TLS, and GOAWAY under max connection age -----------------
 
