@@ -82,7 +82,7 @@ export interface ResetCause {
   rstCode: number | undefined;
   /** The HTTP status of its response headers, if they came. */
   httpStatus: number | undefined;
-  /** The connection went away under it (Node then resets its streams with CANCEL). */
+  /** The connection went away under it (Node then closes its streams with NO_ERROR or CANCEL). */
   connectionDropped: boolean;
   /** An error Node reported on the stream (`ECONNRESET`, …), if any. */
   error: NodeJS.ErrnoException | undefined;
@@ -107,6 +107,11 @@ export function statusFromReset(cause: ResetCause): StatusObject {
   if (cause.unprocessed || rstCode === h2.NGHTTP2_REFUSED_STREAM) {
     return { code: Status.UNAVAILABLE, details: REFUSED_STREAM_DETAILS, metadata };
   }
+  // The connection went away under the stream (closed, failed, a ping unanswered): Node closes its
+  // streams with NO_ERROR or CANCEL then. grpc-js reports these calls before Node does.
+  if (cause.connectionDropped && (rstCode === h2.NGHTTP2_NO_ERROR || rstCode === h2.NGHTTP2_CANCEL)) {
+    return { code: Status.UNAVAILABLE, details: "Connection dropped", metadata };
+  }
   switch (rstCode) {
     case h2.NGHTTP2_NO_ERROR:
       if (cause.httpStatus !== undefined && cause.httpStatus !== 200) return statusFromHttp(cause.httpStatus, metadata);
@@ -116,9 +121,7 @@ export function statusFromReset(cause: ResetCause): StatusObject {
         metadata,
       };
     case h2.NGHTTP2_CANCEL:
-      return cause.connectionDropped
-        ? { code: Status.UNAVAILABLE, details: "Connection dropped", metadata }
-        : { code: Status.CANCELLED, details: "Call cancelled", metadata };
+      return { code: Status.CANCELLED, details: "Call cancelled", metadata };
     case h2.NGHTTP2_ENHANCE_YOUR_CALM:
       return { code: Status.RESOURCE_EXHAUSTED, details: "Bandwidth exhausted or memory limit exceeded", metadata };
     case h2.NGHTTP2_INADEQUATE_SECURITY:

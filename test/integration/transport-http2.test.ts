@@ -10,6 +10,7 @@ import {
   constants as h2constants,
   type ServerHttp2Stream,
 } from "node:http2";
+import { createServer as createNetServer, connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync, gzipSync } from "node:zlib";
@@ -360,6 +361,63 @@ async function compressingServer(encoding: "gzip" | "deflate", message: string) 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { target: `127.0.0.1:${port}`, server, offered: () => offered, sentBytes: () => framed.length };
+}
+
+describe("keepalive", () => {
+  test("a server that stops answering (its pings too) is dropped: the call in flight fails UNAVAILABLE, not at its deadline", async () => {
+    const hanging = await grpcJsServer(() => {}); // never answers a call
+    const frozen = await freezableForwarder(hanging.target);
+    const client = createGreeterClient({
+      target: frozen.target,
+      keepalive: { timeMs: 100, timeoutMs: 1_000 },
+      healthCheck: false,
+      ...http2,
+    });
+    try {
+      const call = client.sayHello({ name: "hang" }, { deadline: 30_000 }).catch((e: unknown) => e);
+      // Pings come and go while the path works; then nothing passes either way (a stopped host).
+      await expect.poll(() => frozen.bytesFromServer()).toBeGreaterThan(0);
+      frozen.freeze();
+      const error = await call;
+      expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+      expect((error as ClientError).details).toMatch(/Connection dropped/);
+    } finally {
+      await client.close();
+      frozen.server.close();
+      hanging.server.forceShutdown();
+    }
+  });
+});
+
+/** A TCP forwarder that can stop passing bytes, either way, without closing anything. */
+async function freezableForwarder(target: string) {
+  const [host, port] = target.split(":") as [string, string];
+  let frozen = false;
+  let bytes = 0;
+  const server = createNetServer((client) => {
+    const upstream = netConnect(Number(port), host);
+    client.on("data", (chunk: Buffer) => {
+      if (!frozen) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (!frozen) client.write(chunk);
+    });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: listening } = server.address() as { port: number };
+  return {
+    target: `127.0.0.1:${listening}`,
+    server,
+    bytesFromServer: () => bytes,
+    freeze: () => {
+      frozen = true;
+    },
+  };
 }
 
 describe("GOAWAY's last stream id", () => {
