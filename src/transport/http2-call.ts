@@ -145,6 +145,8 @@ export class Http2Call implements CallStream, MessageSink {
   /**
    * Opens the call's stream on `transport` (the pick chose it); false if the
    * session takes no new stream (it is closing): the starter picks again.
+   * A stream Node refuses for another reason (headers it will not send) ends
+   * the call INTERNAL, as grpc-js ends it.
    */
   open(transport: Http2Transport, onCallStarted: (() => void) | null, onCallEnded: OnCallEnded): boolean {
     const timeout = this.deadline === Number.POSITIVE_INFINITY ? undefined : timeoutHeader(this.deadline, Date.now());
@@ -156,8 +158,11 @@ export class Http2Call implements CallStream, MessageSink {
     let stream: ClientHttp2Stream;
     try {
       stream = transport.request(requestHeaders(metadata, this.method, this.starter.base, timeout));
-    } catch {
-      return false;
+    } catch (error) {
+      if (!transport.usable) return false;
+      const details = `Failed to start HTTP/2 stream with error ${(error as Error).message}`;
+      this.finish({ code: Status.INTERNAL, details, metadata: new Metadata() }, false);
+      return true;
     }
     this.stream = stream;
     this.transport = transport;

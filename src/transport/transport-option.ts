@@ -3,16 +3,16 @@ import { checkOneOf } from "../check.js";
 import { DEFAULT_TRANSPORT } from "../defaults.js";
 import { InvalidOptionError } from "../errors.js";
 
-/** The transports a client may run its calls on. */
-export const TRANSPORTS = ["grpc-js", "http2"] as const;
-
 /**
  * How a client's calls reach the wire: `"grpc-js"`, grpc-js's channel
  * (resolving, load-balancing, retry and subchannel calls, then its HTTP/2
  * transport); `"http2"`, the SDK's own transport straight on `node:http2`
  * under the same balancer (experimental: see docs/transport.md).
  */
-export type TransportName = (typeof TRANSPORTS)[number];
+export type TransportName = "grpc-js" | "http2";
+
+/** The transports a client may run its calls on. */
+const TRANSPORTS: readonly TransportName[] = ["grpc-js", "http2"];
 
 /**
  * @internal
