@@ -45,6 +45,33 @@ import { createTestPki } from "../helpers/certificates.js";
 
 const http2 = { transport: "http2", retry: false } as const;
 
+describe("the transport option", () => {
+  test("is checked: a value other than the two names is refused, naming the option", () => {
+    expect(() => createGreeterClient({ target: "127.0.0.1:1", transport: "h2" as never })).toThrow(
+      /invalid option "transport": expected "grpc-js" or "http2", got 'h2'/,
+    );
+  });
+
+  test('"http2" is refused while an HTTP proxy is set (it does not tunnel yet), unless grpc-js would not use it', () => {
+    const before = process.env.grpc_proxy;
+    process.env.grpc_proxy = "http://127.0.0.1:3128";
+    try {
+      expect(() => createGreeterClient({ target: "127.0.0.1:1", transport: "http2" })).toThrow(
+        /invalid option "transport": expected "grpc-js" while an HTTP proxy is set \(grpc_proxy\)/,
+      );
+      const client = createGreeterClient({
+        target: "127.0.0.1:1",
+        transport: "http2",
+        channelOptions: { "grpc.enable_http_proxy": 0 },
+      });
+      void client.close();
+    } finally {
+      if (before === undefined) delete process.env.grpc_proxy;
+      else process.env.grpc_proxy = before;
+    }
+  });
+});
+
 // --- grpc-go -------------------------------------------------------------------
 
 const go = await buildGoServer();
