@@ -39,7 +39,7 @@ import type { Point, RouteNote } from "../../generated/routeguide/route_guide.js
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
 import { startBackends } from "../../harness/backend-group.js";
 import { type BenchServer, buildGoServer, startGoServer } from "../../harness/go-server.js";
-import { runCalls } from "../../harness/load.js";
+import { runCalls, runLoad } from "../../harness/load.js";
 import { strategies } from "../../harness/strategies.js";
 import { createTestPki } from "../helpers/certificates.js";
 
@@ -77,14 +77,17 @@ describe("the transport option", () => {
 const go = await buildGoServer();
 let goServer: BenchServer | undefined;
 let goLimited: BenchServer | undefined;
+let goAging: BenchServer | undefined;
 beforeAll(async () => {
   if (!go.binary) return;
   goServer = await startGoServer(go.binary, ["-features", "300"]);
   goLimited = await startGoServer(go.binary, ["-max-streams", "7", "-health"]);
+  goAging = await startGoServer(go.binary, ["-max-age", "200ms", "-max-age-grace", "2s"]);
 });
 afterAll(async () => {
   await goServer?.stop();
   await goLimited?.stop();
+  await goAging?.stop();
 });
 
 const POINT: Point = { latitude: 409_146_138, longitude: -746_188_906 };
@@ -123,6 +126,28 @@ describe.skipIf(!go.binary)(`against grpc-go${go.reason ? ` (skipped: ${go.reaso
       }
     });
   });
+
+  describe.each(strategies(4))(
+    "grpc-go closing every connection after 200 ms (GOAWAY, ping, GOAWAY), %s",
+    (name, strategy) => {
+      test("unary calls at c=50 for 1.5 s (7 or more rotations per connection): 0 failures, retries off", async () => {
+        const client = createGreeterClient({ target: goAging!.address, strategy, ...http2 });
+        try {
+          const result = await runLoad(() => client.sayHello({ name: "age" }), {
+            concurrency: 50,
+            durationMs: 1_500,
+            maxCalls: 50_000,
+          });
+          const replays = client.$channel.refusedStreamReplays;
+          console.log(`grpc-go max age, ${name}: ${result.calls} calls, ${result.failures} failed, ${replays} replays`);
+          expect(result.errors).toEqual([]);
+          expect(result.calls).toBeGreaterThan(0);
+        } finally {
+          await client.close();
+        }
+      });
+    },
+  );
 
   test("a slow consumer of a server stream: messages held while it is behind all arrive, in order, then the end", async () => {
     const guide = createRouteGuideClient({ target: goServer!.address, ...http2 });
