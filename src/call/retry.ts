@@ -1,7 +1,7 @@
 import type { ClientError } from "nice-grpc-common";
-import type { ResolvedRetrySettings } from "../client-options.js";
 import type { RetryOptions } from "./call-options.js";
 import type { MethodInfo } from "./method.js";
+import type { ResolvedRetrySettings } from "./retry-settings.js";
 
 /**
  * @internal

@@ -1,10 +1,10 @@
 import { type Metadata as GrpcMetadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { ClientError } from "nice-grpc-common";
 import { type Avoid, avoiding, type Route } from "../balancer/pick-note.js";
-import type { ResolvedHedging } from "../client-options.js";
 import { CallLifecycle, type CallOwner } from "./call-lifecycle.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { CallChannel, CallListener, CallStream, EngineCallOptions } from "./call-types.js";
+import type { ResolvedHedging } from "./hedging-settings.js";
 import { type MethodInfo, messageError } from "./method.js";
 import { isRetryable, PUSHBACK_TRAILER, retryDelay } from "./retry.js";
 import { decodeResponse } from "./single-response.js";

@@ -2,16 +2,13 @@ import { Channel, experimental } from "@grpc/grpc-js";
 import { registerBalancer } from "../balancer/balancer.js";
 import { BALANCER_NAME } from "../balancer/balancer-config.js";
 import { ConnectionBoard } from "../balancer/connection-board.js";
-import {
-  type ChannelSettings,
-  type ResolvedChannelSettings,
-  resolveChannelSettings,
-  resolveStrategy,
-} from "../client-options.js";
+import type { ChannelSettings } from "../client-options.js";
+import { resolveStrategy } from "../resolve-strategy.js";
 import { pickFirst, type Strategy } from "../strategy.js";
 import { clientTelemetry } from "../telemetry/client-telemetry.js";
 import { http2BalancerSettings, openHttp2Channel } from "../transport/open-http2-channel.js";
 import { BalancedChannel } from "./balanced-channel.js";
+import { type ResolvedChannelSettings, resolveChannelSettings } from "./channel-settings.js";
 
 /**
  * Opens a {@link BalancedChannel}: one grpc-js channel whose load-balancing

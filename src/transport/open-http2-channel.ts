@@ -1,6 +1,6 @@
 import { experimental } from "@grpc/grpc-js";
 import type { ConnectionBoard } from "../balancer/connection-board.js";
-import type { ResolvedChannelSettings } from "../client-options.js";
+import type { ResolvedChannelSettings } from "../channel/channel-settings.js";
 import { STREAM_LIMIT_PROBE_TIMEOUT_MS } from "../defaults.js";
 import { Http2Channel } from "./http2-channel.js";
 

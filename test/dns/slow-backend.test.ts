@@ -44,11 +44,13 @@ async function slowShare(strategy: Strategy): Promise<{ share: number; failures:
   }
 }
 
-test("pool(2)'s default pick (p2c) sends the slow backend few calls", async () => {
+test("pool(2)'s default pick (p2c) sends the slow backend fewer calls than its turn", async () => {
   const { share, failures, calls } = await slowShare(pool(2));
   console.log(`pool(2), p2c: slow backend served ${(share * 100).toFixed(1)}% of ${calls} calls`);
   expect(failures).toBe(0);
-  expect(share).toBeLessThanOrEqual(0.12);
+  // 5-8% on a quiet machine; 18% with the machine at load 11 (the client's own
+  // event-loop delay then weighs in every round trip). In turn it gets a third.
+  expect(share).toBeLessThanOrEqual(0.25);
 });
 
 test("pick roundRobin keeps giving it a third: the test can tell", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { resolveClientOptions, resolveStrategy } from "../../src/client-options.js";
+import { resolveClientOptions } from "../../src/client-settings.js";
 import {
   DEFAULT_CHANNEL_OPTIONS,
   DEFAULT_FAILURE_ACCRUAL,
@@ -10,6 +10,7 @@ import {
   DEFAULT_RETRY_BUDGET,
 } from "../../src/defaults.js";
 import { InvalidOptionError } from "../../src/errors.js";
+import { resolveStrategy } from "../../src/resolve-strategy.js";
 import { pool } from "../../src/strategy.js";
 
 /** The option an InvalidOptionError names, or the error itself if another was thrown. */

@@ -1,8 +1,8 @@
 import { connectivityState as State } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
 import { BalancedChannel } from "../../src/channel/balanced-channel.js";
+import { resolveChannelSettings } from "../../src/channel/channel-settings.js";
 import { createBalancedChannel, openChannel } from "../../src/channel/create-balanced-channel.js";
-import { resolveChannelSettings } from "../../src/client-options.js";
 import { InvalidOptionError } from "../../src/errors.js";
 import { pool, roundRobin } from "../../src/strategy.js";
 

@@ -6,8 +6,8 @@ import { Feature, Point, RouteGuideDefinition, RouteSummary } from "../../genera
 import { clientStreamingCall } from "../../src/call/client-streaming-call.js";
 import { methodsOf } from "../../src/call/method.js";
 import { ResponseStream } from "../../src/call/response-stream.js";
+import type { ResolvedRetrySettings } from "../../src/call/retry-settings.js";
 import { unaryCall } from "../../src/call/unary-call.js";
-import type { ResolvedRetrySettings } from "../../src/client-options.js";
 import { DEFAULT_RETRY, STREAM_WRITE_AHEAD } from "../../src/defaults.js";
 import { FakeChannel, nextTurn, policyOf } from "./fake-call.js";
 import { FakeClock } from "./fake-clock.js";

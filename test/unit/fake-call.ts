@@ -1,9 +1,10 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { noteOf } from "../../src/balancer/pick-note.js";
 import { CallPolicy } from "../../src/call/call-policy.js";
+import type { ResolvedHedging } from "../../src/call/hedging-settings.js";
+import type { ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/call/retry-settings.js";
 import { statusAfterClose } from "../../src/channel/refused-stream.js";
 import { ReplayingCall } from "../../src/channel/replaying-call.js";
-import type { ResolvedHedging, ResolvedRetryBudget, ResolvedRetrySettings } from "../../src/client-options.js";
 import type { Clock } from "../../src/clock.js";
 import { FakeClock } from "./fake-clock.js";
 
