@@ -4,6 +4,7 @@ import type { CompatServiceDefinition, NormalizedServiceDefinition } from "nice-
 import type { CallOptions, ClientMiddleware } from "nice-grpc-common";
 import type { HedgingOptions, RetryOptions, SdkCallOptions } from "./call/call-options.js";
 import type { AdaptivePoolOptions, PoolOptions, Strategy } from "./strategy.js";
+import type { TransportName } from "./transport/transport-option.js";
 
 /** The channel's options: the third argument of `createBalancedChannel`, and part of every client's options. */
 export interface ChannelSettings {
@@ -114,6 +115,13 @@ export interface ChannelSettings {
    * @default 65536
    */
   maxMetadataSize?: number;
+  /**
+   * What carries the calls: `"grpc-js"`, grpc-js's channel; `"http2"`, the
+   * SDK's own HTTP/2 transport under the same balancer and engine
+   * (experimental, see docs/transport.md; no HTTP CONNECT proxy yet).
+   * @default "grpc-js"
+   */
+  transport?: TransportName;
 }
 
 /** Failure accrual; see {@link ChannelSettings.failureAccrual}. */

@@ -53,6 +53,7 @@ const CLIENT_OPTION_NAMES = Object.keys({
   streamsPerConnection: true,
   telemetry: true,
   maxMetadataSize: true,
+  transport: true,
 } satisfies Record<ClientOptionName, true>);
 
 /**

@@ -7,6 +7,12 @@
 import type { ChannelOptions } from "@grpc/grpc-js";
 import { Status } from "nice-grpc-common";
 
+/**
+ * The transport of a client that names none: grpc-js's own channel, until the
+ * SDK's HTTP/2 transport meets its gates (docs/transport.md).
+ */
+export const DEFAULT_TRANSPORT = "grpc-js" as const;
+
 /** Strategy of a client that names none: `pickFirst()`. */
 export const DEFAULT_STRATEGY = "pickFirst" as const;
 

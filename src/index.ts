@@ -69,3 +69,4 @@ export type {
 } from "./strategy.js";
 export { pickFirst, pool, roundRobin } from "./strategy.js";
 export { validateTarget } from "./target.js";
+export type { TransportName } from "./transport/transport-option.js";

@@ -5,8 +5,10 @@
 // (SETTINGS_MAX_CONCURRENT_STREAMS) and -delay makes each SayHello take that
 // long, for the stream-limit benchmark. -stall-every N makes one SayHello in N
 // (at random) take -stall longer, -fail-every N fails one in N with
-// UNAVAILABLE, and -health serves grpc.health.v1. Lines on stdin change the
-// knobs while it runs ("stall-every 50", "stall 300ms", "fail-every 0",
+// UNAVAILABLE, -health serves grpc.health.v1, and -max-age (with
+// -max-age-grace) closes each connection after that long, as grpc-go does
+// (GOAWAY, a ping, GOAWAY with the last stream id, close after the grace).
+// Lines on stdin change the knobs while it runs ("stall-every 50", "stall 300ms", "fail-every 0",
 // "health NOT_SERVING", "health SERVING"); each is answered "ok". "calls"
 // answers "ok N": the SayHello calls received since it was last asked. Built by
 // harness/go-server.ts with Debian's Go and grpc-go.
@@ -30,6 +32,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	hw "bgbench/helloworld"
 	rg "bgbench/routeguide"
@@ -173,6 +176,8 @@ func main() {
 	stall := flag.Duration("stall", 300*time.Millisecond, "how long a stalled SayHello stalls")
 	flag.Int64Var(&k.failEvery, "fail-every", 0, "one SayHello in N (at random) fails with UNAVAILABLE (0: none)")
 	withHealth := flag.Bool("health", false, "serve grpc.health.v1, SERVING until told otherwise on stdin")
+	maxAge := flag.Duration("max-age", 0, "close each connection after this long (0: never)")
+	maxAgeGrace := flag.Duration("max-age-grace", 0, "how long calls may still run on a connection past -max-age")
 	flag.Parse()
 	k.stallNs = int64(*stall)
 	lis, err := net.Listen("tcp", *addr)
@@ -190,6 +195,12 @@ func main() {
 	var options []grpc.ServerOption
 	if *maxStreams > 0 {
 		options = append(options, grpc.MaxConcurrentStreams(uint32(*maxStreams)))
+	}
+	if *maxAge > 0 {
+		options = append(options, grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge:      *maxAge,
+			MaxConnectionAgeGrace: *maxAgeGrace,
+		}))
 	}
 	s := grpc.NewServer(options...)
 	hw.RegisterGreeterServer(s, greeter{delay: *delay, knobs: k})

@@ -188,7 +188,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
       settings.streamsPerConnection,
       settings.probeStreamLimit,
       (key) => this.learned(key),
-      undefined,
+      this.board?.streamLimitProbe,
       (key) => this.serving.some((c) => c.key === key && c.state === State.READY),
       this.clock,
     );

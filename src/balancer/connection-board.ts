@@ -1,6 +1,7 @@
 import { type ChannelOptions, experimental } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
 import type { ConnectionStats } from "./connection.js";
+import type { StreamLimitProbe } from "./stream-limit.js";
 
 /** What a board asks of the balancer that reports to it. */
 export interface ConnectionSource {
@@ -32,6 +33,12 @@ export interface PoolEvents {
 export class ConnectionBoard {
   private source: ConnectionSource | undefined;
   private calls: CallCanceller | undefined;
+  /**
+   * Where the balancer reads each server's stream limit when the channel
+   * knows it from its own connections (the HTTP/2 transport); undefined: the
+   * balancer probes (stream-limit.ts).
+   */
+  streamLimitProbe: StreamLimitProbe | undefined;
 
   /**
    * @param events where the balancer's events go up (telemetry), if anywhere.

@@ -18,7 +18,8 @@ export interface StreamLimit {
 }
 
 /** Reads one server's advertised limit; undefined when it could not be read. */
-type Probe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
+export type StreamLimitProbe = (address: experimental.SubchannelAddress) => Promise<number | undefined>;
+type Probe = StreamLimitProbe;
 
 const ASSUMED: StreamLimit = { value: ASSUMED_STREAM_LIMIT, source: "assumed" };
 

@@ -1,5 +1,4 @@
 import {
-  type Channel,
   type ChannelInterface,
   type experimental,
   type connectivityState as State,
@@ -62,7 +61,8 @@ export class BalancedChannel implements ChannelInterface {
   /** @internal */
   constructor(
     private readonly target: string,
-    private readonly channel: Channel,
+    /** grpc-js's channel, or the SDK's HTTP/2 transport's (the `transport` option). */
+    private readonly channel: ChannelInterface,
     private readonly board: ConnectionBoard,
     /** Whether its credentials use TLS: a failure to connect without it may be a TLS server. */
     private readonly secure: boolean,

@@ -15,6 +15,7 @@ import {
 import { InvalidOptionError } from "../errors.js";
 import type { Strategy } from "../strategy.js";
 import { validateTarget } from "../target.js";
+import { resolveTransport, type TransportName } from "../transport/transport-option.js";
 
 /** @internal Everything a channel is made of, checked and with every default applied. */
 export interface ResolvedChannelSettings {
@@ -32,6 +33,8 @@ export interface ResolvedChannelSettings {
   telemetry: boolean;
   /** The most metadata a call may send, bytes (see {@link ChannelSettings.maxMetadataSize}). */
   maxMetadataSize: number;
+  /** What carries the calls (see {@link ChannelSettings.transport}). */
+  transport: TransportName;
 }
 
 /** @internal Checks the channel part of the options; `createBalancedChannel` and every client use it. */
@@ -70,6 +73,7 @@ export function resolveChannelSettings(
       1,
       MAX_METADATA_SIZE_LIMIT,
     ),
+    transport: resolveTransport(settings.transport, channelOptions),
   };
 }
 

@@ -6,6 +6,7 @@ import type { ChannelSettings } from "../client-options.js";
 import { resolveStrategy } from "../resolve-strategy.js";
 import { pickFirst, type Strategy } from "../strategy.js";
 import { clientTelemetry } from "../telemetry/client-telemetry.js";
+import { http2BalancerSettings, openHttp2Channel } from "../transport/open-http2-channel.js";
 import { BalancedChannel } from "./balanced-channel.js";
 import { type ResolvedChannelSettings, resolveChannelSettings } from "./channel-settings.js";
 
@@ -33,7 +34,8 @@ export function createBalancedChannel(
  */
 export function openChannel(settings: ResolvedChannelSettings): BalancedChannel {
   registerBalancer();
-  const balancer = { [BALANCER_NAME]: settings.balancer };
+  const http2 = settings.transport === "http2";
+  const balancer = { [BALANCER_NAME]: http2 ? http2BalancerSettings(settings) : settings.balancer };
   const policy = settings.outlierDetection
     ? { outlier_detection: { ...settings.outlierDetection, child_policy: [balancer] } }
     : balancer;
@@ -43,11 +45,14 @@ export function openChannel(settings: ResolvedChannelSettings): BalancedChannel 
   // The pool's events go up to the telemetry through the board; its gauges read the board.
   const telemetry = clientTelemetry(settings.telemetry, settings.target, () => board.stats());
   const board = new ConnectionBoard(telemetry?.pool);
-  const channel = new Channel(settings.target, settings.credentials, {
-    ...settings.channelOptions,
-    ...board.asChannelOption(),
-    "grpc.service_config": serviceConfig,
-  });
+  // The transport: grpc-js's channel, or the SDK's own under the same policy (docs/transport.md).
+  const channel = http2
+    ? openHttp2Channel(settings, policy, board)
+    : new Channel(settings.target, settings.credentials, {
+        ...settings.channelOptions,
+        ...board.asChannelOption(),
+        "grpc.service_config": serviceConfig,
+      });
   return new BalancedChannel(
     settings.target,
     channel,

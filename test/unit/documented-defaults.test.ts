@@ -22,6 +22,7 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   DEFAULT_STRATEGY,
   DEFAULT_TELEMETRY,
+  DEFAULT_TRANSPORT,
 } from "../../src/defaults.js";
 
 // Every `@default` written in the library's JSDoc, checked against the value
@@ -64,6 +65,7 @@ const EXPECTED: Record<string, string> = {
   "client-options.ts#hedging": "false",
   "client-options.ts#telemetry": String(DEFAULT_TELEMETRY),
   "client-options.ts#maxMetadataSize": String(DEFAULT_MAX_METADATA_SIZE),
+  "client-options.ts#transport": JSON.stringify(DEFAULT_TRANSPORT),
   "client-options.ts#maxConnectionAgeGrace": "undefined (calls run as long as they take)",
   "call/call-options.ts#delayMs": JSON.stringify(DEFAULT_HEDGING.delayMs),
   "call/call-options.ts#maxHedges": String(DEFAULT_HEDGING.maxHedges),
