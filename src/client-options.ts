@@ -118,7 +118,7 @@ export interface ChannelSettings {
   /**
    * What carries the calls: `"grpc-js"`, grpc-js's channel; `"http2"`, the
    * SDK's own HTTP/2 transport under the same balancer and engine
-   * (experimental, see docs/transport.md; no HTTP CONNECT proxy yet).
+   * (experimental, see docs/transport.md).
    * @default "grpc-js"
    */
   transport?: TransportName;

@@ -73,7 +73,7 @@ export function resolveChannelSettings(
       1,
       MAX_METADATA_SIZE_LIMIT,
     ),
-    transport: resolveTransport(settings.transport, channelOptions),
+    transport: resolveTransport(settings.transport),
   };
 }
 

@@ -1,6 +1,7 @@
 import { type ClientHttp2Session, connect as connectHttp2, getDefaultSettings, type Settings } from "node:http2";
 import { connect as connectSocket, type Socket } from "node:net";
 import type { experimental } from "@grpc/grpc-js";
+import { connectThroughProxy, type Tunnel } from "./http-proxy.js";
 
 type SecureConnector = experimental.SecureConnector;
 type SubchannelAddress = experimental.SubchannelAddress;
@@ -29,6 +30,8 @@ export interface ConnectSettings {
   flowControlWindow: number | undefined;
   /** `grpc-node.max_session_memory`, as grpc-js reads it (MiB). */
   maxSessionMemory: number | undefined;
+  /** Through an HTTP CONNECT proxy (the address is the proxy's), or undefined to connect straight. */
+  tunnel: Tunnel | undefined;
 }
 
 /** @internal A connection attempt under way. */
@@ -41,7 +44,7 @@ export interface Connecting {
 /**
  * @internal
  * Connects to `address` as grpc-js's Http2SubchannelConnector does: a TCP (or
- * unix socket) connection, secured by the credentials' connector, an HTTP/2
+ * unix socket) connection (or a tunnel through the HTTP proxy at `address`), secured by the credentials' connector, an HTTP/2
  * session over it; ready once the server's first SETTINGS frame arrived
  * (every HTTP/2 server sends one first), so its stream limit is known before
  * the first call. Rejects with a message naming the cause, or once
@@ -67,16 +70,21 @@ export function connectSession(address: SubchannelAddress, settings: ConnectSett
     const start = async () => {
       await settings.secureConnector.waitForReady();
       if (settled) return;
-      socket = await new Promise<Socket>((done, failed) => {
-        const tcp = "path" in address ? connectSocket(address.path) : connectSocket(address.port, address.host);
-        socket = tcp;
-        tcp.once("connect", () => {
-          tcp.removeListener("error", failed);
-          done(tcp);
-        });
-        tcp.once("error", failed);
-      });
-      if (settled) return;
+      socket = settings.tunnel
+        ? await connectThroughProxy(address, settings.tunnel)
+        : await new Promise<Socket>((done, failed) => {
+            const tcp = "path" in address ? connectSocket(address.path) : connectSocket(address.port, address.host);
+            socket = tcp;
+            tcp.once("connect", () => {
+              tcp.removeListener("error", failed);
+              done(tcp);
+            });
+            tcp.once("error", failed);
+          });
+      if (settled) {
+        socket.destroy();
+        return;
+      }
       socket.setNoDelay(true);
       const secured = await settings.secureConnector.connect(socket);
       if (settled) {

@@ -8,6 +8,7 @@ import {
   connectivityState as State,
   status as Status,
 } from "@grpc/grpc-js";
+import { proxiedTarget } from "./http-proxy.js";
 import { type CallStarter, Http2Call } from "./http2-call.js";
 import { Http2Subchannel } from "./http2-subchannel.js";
 import { SubchannelPool } from "./subchannel-pool.js";
@@ -78,7 +79,9 @@ export class Http2Channel implements ChannelInterface, CallStarter {
   constructor(private readonly settings: Http2ChannelSettings) {
     const { options } = settings;
     const { uri, authority } = parseTarget(settings.target, options["grpc.default_authority"]);
-    this.uri = uri;
+    // Behind an HTTP proxy the resolver resolves the proxy; the credentials and the authority stay the target's.
+    const proxied = proxiedTarget(uri, options);
+    this.uri = proxied?.uri ?? uri;
     const userAgent = [options["grpc.primary_user_agent"], settings.userAgent, options["grpc.secondary_user_agent"]]
       .filter((part) => part)
       .join(" ");
@@ -93,6 +96,7 @@ export class Http2Channel implements ChannelInterface, CallStarter {
       authority,
       flowControlWindow: options["grpc-node.flow_control_window"],
       maxSessionMemory: options["grpc-node.max_session_memory"],
+      tunnel: proxied?.tunnel,
       starter: this,
       secureConnector: (subchannelOptions) => settings.credentials._createSecureConnector(uri, subchannelOptions),
     });

@@ -38,6 +38,7 @@ import { createGreeterClient } from "../../generated/helloworld/helloworld_sdk.j
 import type { Point, RouteNote } from "../../generated/routeguide/route_guide.js";
 import { createRouteGuideClient } from "../../generated/routeguide/route_guide_sdk.js";
 import { startBackends } from "../../harness/backend-group.js";
+import { startConnectProxy } from "../../harness/connect-proxy.js";
 import { type BenchServer, buildGoServer, startGoServer } from "../../harness/go-server.js";
 import { runCalls, runLoad } from "../../harness/load.js";
 import { strategies } from "../../harness/strategies.js";
@@ -50,25 +51,6 @@ describe("the transport option", () => {
     expect(() => createGreeterClient({ target: "127.0.0.1:1", transport: "h2" as never })).toThrow(
       /invalid option "transport": expected "grpc-js" or "http2", got 'h2'/,
     );
-  });
-
-  test('"http2" is refused while an HTTP proxy is set (it does not tunnel yet), unless grpc-js would not use it', () => {
-    const before = process.env.grpc_proxy;
-    process.env.grpc_proxy = "http://127.0.0.1:3128";
-    try {
-      expect(() => createGreeterClient({ target: "127.0.0.1:1", transport: "http2" })).toThrow(
-        /invalid option "transport": expected "grpc-js" while an HTTP proxy is set \(grpc_proxy\)/,
-      );
-      const client = createGreeterClient({
-        target: "127.0.0.1:1",
-        transport: "http2",
-        channelOptions: { "grpc.enable_http_proxy": 0 },
-      });
-      void client.close();
-    } finally {
-      if (before === undefined) delete process.env.grpc_proxy;
-      else process.env.grpc_proxy = before;
-    }
   });
 });
 
@@ -414,6 +396,72 @@ async function compressingServer(encoding: "gzip" | "deflate", message: string) 
   const { port } = server.address() as { port: number };
   return { target: `127.0.0.1:${port}`, server, offered: () => offered, sentBytes: () => framed.length };
 }
+
+/** Runs `make` with these environment variables set (a channel reads the proxy variables when it is made), then restores them. */
+function withEnvironment<T>(variables: Record<string, string>, make: () => T): T {
+  const before = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, variables);
+  try {
+    return make();
+  } finally {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+describe("through an HTTP CONNECT proxy (grpc_proxy), as grpc-js goes", () => {
+  test.each(["grpc-js", "http2"] as const)(
+    "%s: calls tunnel through it with the proxy URL's credentials; a host in no_grpc_proxy goes direct",
+    async (transport) => {
+      const server = await grpcJsServer((call, callback) => callback(null, { message: `Hello ${call.request.name}` }));
+      const port = server.target.split(":")[1];
+      const proxy = await startConnectProxy();
+      const proxyUrl = proxy.url.replace("//", "//user:s%40cret@");
+      const options = { target: `localhost:${port}`, strategy: pool(2), transport, retry: false } as const;
+      const proxied = withEnvironment({ grpc_proxy: proxyUrl }, () => createGreeterClient(options));
+      const direct = withEnvironment({ grpc_proxy: proxyUrl, no_grpc_proxy: "example.com,localhost" }, () =>
+        createGreeterClient(options),
+      );
+      try {
+        expect((await proxied.sayHello({ name: "proxied" })).message).toBe("Hello proxied");
+        // Both connections of pool(2) asked the proxy for the target (it resolves the name), with the credentials.
+        expect(proxy.requests.length).toBeGreaterThanOrEqual(2);
+        for (const request of proxy.requests) {
+          expect(request).toEqual({
+            target: `localhost:${port}`,
+            authorization: `Basic ${Buffer.from("user:s@cret").toString("base64")}`,
+          });
+        }
+        const asked = proxy.requests.length;
+        expect((await direct.sayHello({ name: "direct" })).message).toBe("Hello direct");
+        expect(proxy.requests.length).toBe(asked);
+      } finally {
+        await Promise.all([proxied.close(), direct.close()]);
+        await proxy.close();
+        server.server.forceShutdown();
+      }
+    },
+  );
+
+  test("http2: a proxy that refuses the tunnel fails the call UNAVAILABLE, naming the proxy's status", async () => {
+    const proxy = await startConnectProxy();
+    proxy.setStatus(403);
+    const client = withEnvironment({ grpc_proxy: proxy.url }, () =>
+      createGreeterClient({ target: "localhost:1", ...http2 }),
+    );
+    try {
+      const error = await client.sayHello({ name: "refused" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClientError);
+      expect((error as ClientError).code).toBe(Status.UNAVAILABLE);
+      expect((error as ClientError).details).toMatch(/The HTTP proxy refused to connect to localhost:1: status 403/);
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+});
 
 describe("keepalive", () => {
   test("a server that stops answering (its pings too) is dropped: the call in flight fails UNAVAILABLE, not at its deadline", async () => {
