@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { access, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 
@@ -30,13 +30,33 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** The Go programs harness/go holds: its main file, and the protos it serves (below `protoRoot`). */
+const GO_PROGRAMS = {
+  /** The benchmark server (harness/go/main.go) with the project's sample protos. */
+  bench: {
+    main: "harness/go/main.go",
+    protoRoot: "proto",
+    protos: ["helloworld/helloworld.proto", "routeguide/route_guide.proto"],
+  },
+  /** gRPC's interop test server (harness/go/interop/main.go) with grpc.testing's protos (test/interop/proto). */
+  interop: {
+    main: "harness/go/interop/main.go",
+    protoRoot: "test/interop/proto",
+    protos: ["grpc/testing/empty.proto", "grpc/testing/messages.proto", "grpc/testing/test.proto"],
+  },
+} as const;
+
+/** Which Go program {@link buildGoServer} builds. */
+export type GoProgram = keyof typeof GO_PROGRAMS;
+
 /**
- * Builds the Go benchmark server (harness/go/main.go, with the project's
- * protos compiled by protoc-gen-go) if it is not built yet, with Debian's
- * Go and grpc-go in GOPATH mode: no module downloads. Resolves to the binary,
- * or to undefined with the reason when the toolchain is missing.
+ * Builds a Go server (by default the benchmark server, harness/go/main.go;
+ * "interop": harness/go/interop/main.go), with its protos compiled by
+ * protoc-gen-go, if it is not built yet, with Debian's Go and grpc-go in
+ * GOPATH mode: no module downloads. Resolves to the binary, or to undefined
+ * with the reason when the toolchain is missing.
  */
-export async function buildGoServer(): Promise<{ binary?: string; reason?: string }> {
+export async function buildGoServer(program: GoProgram = "bench"): Promise<{ binary?: string; reason?: string }> {
   for (const tool of ["go", "protoc", "protoc-gen-go"]) {
     try {
       await run("sh", ["-c", `command -v ${tool}`]);
@@ -46,10 +66,13 @@ export async function buildGoServer(): Promise<{ binary?: string; reason?: strin
       };
     }
   }
-  const sources = ["harness/go/main.go", "proto/helloworld/helloworld.proto", "proto/routeguide/route_guide.proto"];
+  const { main, protoRoot, protos } = GO_PROGRAMS[program];
+  // A GOPATH package of the program's own: its protos' Go packages are below it.
+  const goPackage = `bg${program}`;
   const hash = createHash("sha256");
-  for (const file of sources) hash.update(await readFile(join(ROOT, file)));
-  const binary = join(CACHE, `server-${hash.digest("hex").slice(0, 12)}`);
+  for (const file of [main, ...protos.map((proto) => join(protoRoot, proto))])
+    hash.update(await readFile(join(ROOT, file)));
+  const binary = join(CACHE, `${program}-${hash.digest("hex").slice(0, 12)}`);
   if (
     await access(binary).then(
       () => true,
@@ -57,20 +80,28 @@ export async function buildGoServer(): Promise<{ binary?: string; reason?: strin
     )
   )
     return { binary };
-  const gopath = join(CACHE, "gopath");
+  const gopath = join(CACHE, `gopath-${program}`);
   await rm(gopath, { recursive: true, force: true });
-  for (const [proto, pkg] of [
-    ["helloworld/helloworld.proto", "helloworld"],
-    ["routeguide/route_guide.proto", "routeguide"],
-  ] as const) {
-    const out = join(gopath, "src", "bgbench");
-    await mkdir(join(out, pkg), { recursive: true });
-    // The protos' go_package names grpc's own examples; map them into this build's GOPATH.
-    const options = `plugins=grpc,paths=source_relative,M${proto}=bgbench/${pkg}`;
-    await run("protoc", ["-I", join(ROOT, "proto"), `--go_out=${options}:${out}`, join(ROOT, "proto", proto)]);
+  const out = join(gopath, "src", goPackage);
+  // One Go package per proto folder (protoc-gen-go 1.3 compiles a package's files in one run).
+  for (const folder of new Set(protos.map((proto) => dirname(proto)))) {
+    const files = protos.filter((proto) => dirname(proto) === folder);
+    await mkdir(join(out, folder), { recursive: true });
+    // The protos' go_package (if any) names their authors' repositories; map them into this build's GOPATH.
+    const options = [
+      "plugins=grpc",
+      "paths=source_relative",
+      ...files.map((file) => `M${file}=${goPackage}/${folder}`),
+    ];
+    await run("protoc", [
+      "-I",
+      join(ROOT, protoRoot),
+      `--go_out=${options.join(",")}:${out}`,
+      ...files.map((file) => join(ROOT, protoRoot, file)),
+    ]);
   }
-  await copyFile(join(ROOT, "harness/go/main.go"), join(gopath, "src", "bgbench", "main.go"));
-  await run("go", ["build", "-o", binary, "bgbench"], {
+  await copyFile(join(ROOT, main), join(out, "main.go"));
+  await run("go", ["build", "-o", binary, goPackage], {
     cwd: gopath,
     env: {
       ...process.env,
@@ -79,7 +110,7 @@ export async function buildGoServer(): Promise<{ binary?: string; reason?: strin
       GOCACHE: join(CACHE, "gocache"),
     },
   }).catch(async (error: { stderr?: string }) => {
-    await writeFile(join(CACHE, "build-error.txt"), error.stderr ?? String(error));
+    await writeFile(join(CACHE, `build-error-${program}.txt`), error.stderr ?? String(error));
     throw new Error(`go build failed: ${error.stderr ?? error}`);
   });
   return { binary };
