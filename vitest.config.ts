@@ -13,20 +13,30 @@ const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta
  * idle 2-core machine); the rest go by size.
  */
 const SLOW_FILES: Record<string, number> = {
-  "test/e2e/demo.test.ts": 66,
-  "test/package/consumer.test.ts": 59,
-  "test/e2e/failures.test.ts": 29,
-  "test/e2e/codegen-hardening.test.ts": 22,
-  "test/e2e/client-max-age.test.ts": 21,
-  "test/dns/slow-backend.test.ts": 18,
-  "test/e2e/l7-proxy.test.ts": 17,
-  "test/e2e/cli.test.ts": 17,
-  "test/e2e/outlier-detection.test.ts": 16,
-  "test/integration/health-checking.test.ts": 16,
-  "test/e2e/codegen.test.ts": 13,
-  "test/integration/rotation.test.ts": 10,
+  "test/package/consumer.test.ts": 77,
+  "test/e2e/demo.test.ts": 72,
+  "test/e2e/failures.test.ts": 41,
+  "test/e2e/codegen-hardening.test.ts": 35,
+  "test/e2e/l7-proxy.test.ts": 25,
+  "test/e2e/client-max-age.test.ts": 24,
+  "test/e2e/cli.test.ts": 23,
+  "test/e2e/codegen.test.ts": 21,
+  "test/e2e/outlier-detection.test.ts": 20,
+  "test/dns/slow-backend.test.ts": 20,
+  "test/integration/health-checking.test.ts": 19,
+  "test/integration/rotation.test.ts": 18,
   "test/dns/discovery.test.ts": 10,
+  "test/integration/close.test.ts": 10,
+  "test/integration/transport-http2.test.ts": 10,
 };
+/** The command line's and the generator's end-to-end tests (see the "commands" project). */
+const COMMAND_FILES = [
+  "test/e2e/codegen.test.ts",
+  "test/e2e/codegen-hardening.test.ts",
+  "test/e2e/examples.test.ts",
+  "test/e2e/cli.test.ts",
+];
+
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const weight = (file: TestSpecification) => {
@@ -74,7 +84,19 @@ export default defineConfig({
       // Real servers in this process, on 127.0.0.1–3.
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
       // Real processes: backends that crash or hang, the command, the demo, codegen.
-      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          exclude: COMMAND_FILES,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      // The command and the generator as processes (buf, ts-proto, tsc, a tiny
+      // bench): no servers held under load, so they fill the workers beside the
+      // package test.
+      { extends: true, test: { name: "commands", include: COMMAND_FILES } },
       // The packed package in a fresh project, installed from the registry (npm's cache). The
       // longest file, mostly waiting on npm: it starts first, beside the quick ones.
       {
