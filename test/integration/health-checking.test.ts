@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { createGreeterClient, type GreeterSdkClient } from "../../generated/helloworld/helloworld_sdk.js";
 import type { BackendOptions } from "../../harness/backend.js";
 import { type InProcessBackends, startBackends } from "../../harness/backend-group.js";
+import { type BenchServer, buildGoServer, startGoServer } from "../../harness/go-server.js";
 import { runCalls, runLoad } from "../../harness/load.js";
 
 // Client-side health checking (issue 24) against real servers: three
@@ -238,3 +239,73 @@ test("composes with connections that come and go: servers rotating every ~500 ms
   expect(during.share).toBeLessThan(0.01);
   expect(after.share).toBeGreaterThanOrEqual(0.2);
 });
+
+// The same goal against grpc-go's own health service (harness/go with -health,
+// SetServingStatus on a stdin command): another implementation of
+// grpc.health.v1 than ours, so the client follows the protocol, not our server.
+const go = await buildGoServer();
+describe.skipIf(!go.binary)(
+  `against grpc-go servers with -health${go.reason ? ` (skipped: ${go.reason})` : ""}`,
+  () => {
+    let servers: BenchServer[] = [];
+    afterEach(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      servers = [];
+    });
+
+    test.each([
+      ["roundRobin()", roundRobin()],
+      ["pool(2)", pool(2)],
+      ["pool()", pool()],
+    ] as [string, Strategy][])(
+      "%s: < 1% of attempts reach the one NOT_SERVING from 300 ms after the change, ≥ 20% 1 s after it serves again, 0 failed calls",
+      async (name, strategy) => {
+        servers = await Promise.all([0, 1, 2].map(() => startGoServer(go.binary!, ["-health", "-delay", "20ms"])));
+        const greeter = createGreeterClient({ target: `ipv4:${servers.map((s) => s.address).join(",")}`, strategy });
+        // The SayHello calls each server received since the last count (the Go server counts them).
+        const counts = () => Promise.all(servers.map(async (s) => Number(await s.control!("calls"))));
+        const changing = servers[1]!;
+        let stop = false;
+        const load = runLoad(() => greeter.sayHello({ name: "load" }), {
+          concurrency: 20,
+          durationMs: 15_000,
+          maxCalls: 200_000,
+          stopWhen: () => stop,
+        });
+        try {
+          // Warm: every server has served calls (bounded).
+          for (const end = performance.now() + 5_000; performance.now() < end; ) {
+            await delay(200);
+            if ((await counts()).every((n) => n > 0)) break;
+          }
+          await changing.control!("health NOT_SERVING");
+          await delay(300);
+          await counts();
+          await delay(1_000);
+          const during = await counts();
+          await changing.control!("health SERVING");
+          await delay(1_000);
+          await counts();
+          // A second of calls: p2c's share of one backend swings over a few hundred ms on a busy machine.
+          await delay(1_000);
+          const after = await counts();
+          stop = true;
+          const result = await load;
+          const share = (window: number[]) => window[1]! / window.reduce((a, b) => a + b, 0);
+          console.log(
+            `grpc-go -health, ${name}: not serving ${during[1]}/${during.reduce((a, b) => a + b, 0)}, ` +
+              `serving again ${(100 * share(after)).toFixed(1)}%, ${result.calls} calls`,
+          );
+          expect(result.failures).toBe(0);
+          expect(during.reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+          expect(share(during)).toBeLessThan(0.01);
+          expect(share(after)).toBeGreaterThanOrEqual(0.2);
+        } finally {
+          stop = true;
+          await load;
+          await greeter.close();
+        }
+      },
+    );
+  },
+);
