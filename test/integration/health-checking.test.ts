@@ -229,9 +229,12 @@ test("composes with connections that come and go: servers rotating every ~500 ms
     maxConnectionAge: 1_000,
     outlierDetection: true,
   });
-  const run = await notServingUnderLoad(cluster, greeter, { notServingMs: 1_500, afterMs: 1_100 });
+  const run = await notServingUnderLoad(cluster, greeter, { notServingMs: 1_500, afterMs: 2_100 });
   const during = shareOf(cluster.arrivals, run.backend, run.notServingAt + 300, run.servingAt);
-  const after = shareOf(cluster.arrivals, run.backend, run.servingAt, run.servingAt + 1_000);
+  // The goal's window: from 1 s after SERVING. Here every connection is replaced within a second,
+  // and each new one waits for its server's first health answer: the share climbs back over that
+  // second (19.4% measured over the first second alone once, with a core busy; 34-42% otherwise).
+  const after = shareOf(cluster.arrivals, run.backend, run.servingAt + 1_000, run.servingAt + 2_000);
   console.log(`rotating: not serving ${during.its}/${during.total}, serving again ${(100 * after.share).toFixed(1)}%`);
   expect(run.result.errors).toEqual([]);
   expect(run.result.failures).toBe(0);
