@@ -1,4 +1,5 @@
 import type { ClientError } from "nice-grpc-common";
+import { MAX_TIMER_MS } from "../check.js";
 import type { RetryOptions } from "./call-options.js";
 import type { MethodInfo } from "./method.js";
 import type { ResolvedRetrySettings } from "./retry-settings.js";
@@ -26,9 +27,6 @@ export function isRetryable(error: ClientError, options: RetryOptions, client: R
   const statuses = options.retryableStatuses ?? (client === false ? [] : client.retryableStatuses);
   return statuses.includes(error.code);
 }
-
-/** The longest delay a Node timer takes (2^31 − 1 ms); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The trailer by which a server tells how long to wait before a retry (gRFC A6). */
 export const PUSHBACK_TRAILER = "grpc-retry-pushback-ms";

@@ -5,6 +5,7 @@ import {
   type IncomingHttpStatusHeader,
 } from "node:http2";
 import { type experimental, Metadata, status as Status, type StatusObject } from "@grpc/grpc-js";
+import { MAX_TIMER_MS } from "../check.js";
 import { statusFromHttp, statusFromReset, statusFromTrailers, timeoutHeader } from "./call-status.js";
 import { DecompressedTooLargeError, decompress } from "./decompress.js";
 import { metadataFromHeaders, type RequestBase, requestHeaders } from "./headers.js";
@@ -137,7 +138,14 @@ export class Http2Call implements CallStream, MessageSink {
         this.cancelWithStatus(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
         return;
       }
-      this.deadlineTimer = setTimeout(() => this.cancelWithStatus(Status.DEADLINE_EXCEEDED, "Deadline exceeded"), left);
+      // A deadline beyond a Node timer's range (about 24.8 days) gets no timer, as in grpc-js: a longer
+      // delay would fire after 1 ms.
+      if (left <= MAX_TIMER_MS) {
+        this.deadlineTimer = setTimeout(
+          () => this.cancelWithStatus(Status.DEADLINE_EXCEEDED, "Deadline exceeded"),
+          left,
+        );
+      }
     }
     this.starter.startCall(this);
   }

@@ -315,6 +315,17 @@ describe("against grpc-js servers", () => {
     expect(deadline).toBeLessThanOrEqual(sentAt + 300 + 1_000);
   });
 
+  test("a deadline beyond a timer's range (30 days) is no timer: the call is served, not ended at once", async () => {
+    const client = createGreeterClient({ target: edge.target, ...http2 });
+    try {
+      const far = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+      // (The header says 2592000S, as grpc-js's does; grpc-js's server reads it into 32 bits.)
+      expect((await client.sayHello({ name: "later" }, { deadline: far })).message).toBe("Hello later");
+    } finally {
+      await client.close();
+    }
+  });
+
   test("a unix socket target", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bg-transport-"));
     const unix = await grpcJsServer(
