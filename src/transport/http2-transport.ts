@@ -69,6 +69,8 @@ export class Http2Transport {
   activeCalls = 0;
   /** The last stream id of the server's latest GOAWAY; undefined before any. */
   private goawayLastStreamId: number | undefined;
+  /** The error code of the server's GOAWAY, if one came. */
+  private goawayCode: number | undefined;
   private gone = false;
   private pingTimer: NodeJS.Timeout | undefined;
   /** A ping is due but no call was open: it goes out when the next call starts. */
@@ -88,6 +90,7 @@ export class Http2Transport {
     session.on("remoteSettings", (s: Settings) => this.learn(s));
     session.on("goaway", (code: number, lastStreamId: number, data?: Buffer) => {
       this.goawayLastStreamId = lastStreamId;
+      this.goawayCode = code;
       const tooManyPings = code === h2.NGHTTP2_ENHANCE_YOUR_CALM && data?.equals(TOO_MANY_PINGS) === true;
       this.disconnect(tooManyPings);
     });
@@ -108,9 +111,14 @@ export class Http2Transport {
     return !this.gone && !this.session.closed && !this.session.destroyed;
   }
 
-  /** Whether the connection went away under its streams (closed or failed, not by GOAWAY alone). */
+  /**
+   * Whether the connection went away under its streams (closed or failed, not
+   * by GOAWAY alone). A server that ends the connection with an error code
+   * (grpc-js's `forceShutdown`: GOAWAY with CANCEL) closes its streams with
+   * that code, and they end as the code says (CANCELLED), as on grpc-js.
+   */
   get dropped(): boolean {
-    return this.session.destroyed;
+    return this.session.destroyed && (this.goawayCode === undefined || this.goawayCode === h2.NGHTTP2_NO_ERROR);
   }
 
   /**

@@ -326,6 +326,24 @@ describe("against grpc-js servers", () => {
     }
   });
 
+  test.each(["grpc-js", "http2"] as const)(
+    "%s: a server's forceShutdown (GOAWAY with CANCEL) ends the call in flight CANCELLED",
+    async (transport) => {
+      let arrived!: () => void;
+      const onServer = new Promise<void>((resolve) => (arrived = resolve));
+      const hanging = await grpcJsServer(() => arrived());
+      const client = createGreeterClient({ target: hanging.target, transport, retry: false });
+      try {
+        const call = client.sayHello({ name: "cut" }).catch((e: unknown) => e);
+        await onServer;
+        hanging.server.forceShutdown();
+        expect(((await call) as ClientError).code).toBe(Status.CANCELLED);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
   test("a unix socket target", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bg-transport-"));
     const unix = await grpcJsServer(
