@@ -7,6 +7,7 @@ import {
   DEFAULT_KEEPALIVE,
   DEFAULT_MAX_METADATA_SIZE,
   DEFAULT_TELEMETRY,
+  DEFAULT_TRANSPORT,
 } from "../../src/defaults.js";
 import { InvalidOptionError } from "../../src/errors.js";
 import { pickFirst, pool } from "../../src/strategy.js";
@@ -31,7 +32,7 @@ function refusal(settings: Record<string, unknown>): string {
 }
 
 describe("resolveChannelSettings", () => {
-  test("defaults: insecure, grpc-js's options as the SDK sets them, telemetry on, 64 KiB of metadata, grpc-js", () => {
+  test("defaults: insecure, grpc-js's options as the SDK sets them, telemetry on, 64 KiB of metadata, the default transport", () => {
     const settings = resolve({});
     expect(settings.target).toBe("svc:50051");
     expect(settings.credentials._equals(credentials.createInsecure())).toBe(true);
@@ -40,7 +41,7 @@ describe("resolveChannelSettings", () => {
     expect(settings.outlierDetection).toBeUndefined();
     expect(settings.telemetry).toBe(DEFAULT_TELEMETRY);
     expect(settings.maxMetadataSize).toBe(DEFAULT_MAX_METADATA_SIZE);
-    expect(settings.transport).toBe("grpc-js");
+    expect(settings.transport).toBe(DEFAULT_TRANSPORT);
     expect(settings.balancer.maxConnectionAgeMs).toBeUndefined();
     expect(settings.balancer.maxConnectionAgeGraceMs).toBeUndefined();
   });
