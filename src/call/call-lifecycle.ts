@@ -1,12 +1,12 @@
 import { type Metadata as GrpcMetadata, status as Status } from "@grpc/grpc-js";
-import { ClientError, type Metadata } from "nice-grpc-common";
+import { ClientError } from "nice-grpc-common";
 import { type Avoid, attachNote } from "../balancer/pick-note.js";
 import { type Clock, callClock } from "../clock.js";
-import { CallbackError, type CallCallbackName, InvalidOptionError } from "../errors.js";
+import { CallbackError, type CallCallbackName } from "../errors.js";
 import { abortReason } from "./abort.js";
 import type { CallChannel, CallListener, CallObserver, CallStream, EngineCallOptions } from "./call-types.js";
 import { absoluteDeadline } from "./deadline.js";
-import { incomingMetadata, metadataSize, outgoingMetadata } from "./metadata.js";
+import { checkMetadataSize, incomingMetadata, outgoingMetadata } from "./metadata.js";
 
 /** What a call's attempt is cancelled with when the caller ends it. */
 const CANCELLED_DETAILS = "Cancelled on client";
@@ -180,16 +180,4 @@ export class CallLifecycle {
     this.telemetry?.end(outcome);
     this.owner.callEnded(error);
   }
-}
-
-/** Metadata larger than the channel takes fails the call before anything is sent: a server would reset the stream. */
-function checkMetadataSize(metadata: Metadata, limit: number): void {
-  const size = metadataSize(metadata);
-  if (size <= limit) return;
-  throw new InvalidOptionError(
-    "metadata",
-    `${size} bytes`,
-    `expected at most ${limit} bytes of metadata (each entry's name and value plus 32, as HTTP/2 counts it; ` +
-      "the client's maxMetadataSize)",
-  );
 }

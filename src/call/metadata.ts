@@ -1,5 +1,6 @@
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { Metadata } from "nice-grpc-common";
+import { InvalidOptionError } from "../errors.js";
 
 /** @internal The metadata grpc-js sends for one attempt: the caller's, if any, and waitForReady. */
 export function outgoingMetadata(metadata: Metadata | undefined, waitForReady: boolean | undefined): GrpcMetadata {
@@ -38,4 +39,20 @@ export function metadataSize(metadata: Metadata): number {
     }
   }
   return size;
+}
+
+/**
+ * @internal
+ * Metadata larger than the channel takes fails the call before anything is
+ * sent, naming the size and the limit: a server would reset the stream.
+ */
+export function checkMetadataSize(metadata: Metadata, limit: number): void {
+  const size = metadataSize(metadata);
+  if (size <= limit) return;
+  throw new InvalidOptionError(
+    "metadata",
+    `${size} bytes`,
+    `expected at most ${limit} bytes of metadata (each entry's name and value plus 32, as HTTP/2 counts it; ` +
+      "the client's maxMetadataSize)",
+  );
 }

@@ -85,6 +85,39 @@ describe("call options: each row an input and the option named (or ok)", () => {
   });
 });
 
+describe("call options: each message in full", () => {
+  const message = (options: unknown) => {
+    try {
+      checkCallOptions(options);
+    } catch (error) {
+      return (error as Error).message.replace(/^balanced-grpc: /, "");
+    }
+    return "ok";
+  };
+  test.each([
+    [null, `invalid option "call options": expected an object of call options, got null`],
+    [{ signal: 1 }, `invalid option "signal": expected an AbortSignal, got 1`],
+    [{ metadata: 1 }, `invalid option "metadata": expected a Metadata (from balanced-grpc or nice-grpc), got 1`],
+    [{ onHeader: 1 }, `invalid option "onHeader": expected a function, got 1`],
+    [{ retry: 1 }, `invalid option "retry": expected true or false, got 1`],
+    [{ waitForReady: "yes" }, `invalid option "waitForReady": expected true or false, got 'yes'`],
+    [{ retryMaxDelayMs: -1 }, /^invalid option "retryMaxDelayMs": expected a whole number of milliseconds/],
+    [{ retryBaseDelayMs: 1.5 }, /^invalid option "retryBaseDelayMs": expected a whole number of milliseconds/],
+    [{ retryMaxAttempts: -1 }, /^invalid option "retryMaxAttempts": /],
+    [
+      { retryableStatuses: [14, 99] },
+      /^invalid option "retryableStatuses": expected an array of status codes \(Status.UNAVAILABLE, …\)/,
+    ],
+    [{ retryableStatuses: 14 }, /^invalid option "retryableStatuses": expected an array of status codes/],
+    [{ hedge: { maxHedges: 9 } }, /^invalid option "hedge.maxHedges": /],
+    [{ deadline: new Date(Date.now() + 60_000) }, "ok"],
+    [{ hedge: true, retryableStatuses: [14], retryMaxDelayMs: 5 }, "ok"],
+  ])("%j", (options, expected) => {
+    if (typeof expected === "string") expect(message(options)).toBe(expected);
+    else expect(message(options)).toMatch(expected);
+  });
+});
+
 describe("a failed stream", () => {
   test("its first next() rejects with the error, then it is done; return() and throw() end it", async () => {
     const error = new Error("bad options");
