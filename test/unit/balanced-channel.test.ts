@@ -1,7 +1,9 @@
 import { Metadata, type StatusObject, status } from "@grpc/grpc-js";
 import { describe, expect, test } from "vitest";
 import { ConnectionBoard } from "../../src/balancer/connection-board.js";
+import { noteOf } from "../../src/balancer/pick-note.js";
 import { BalancedChannel } from "../../src/channel/balanced-channel.js";
+import { REFUSED_STREAM_REPLAY } from "../../src/defaults.js";
 import { ClientClosedError, InvalidOptionError } from "../../src/errors.js";
 import { FakeCall } from "./fake-call.js";
 
@@ -122,6 +124,33 @@ describe("BalancedChannel", () => {
     expect(plain.channel.explain({ ...noConnection, details: "reset" }, false).details).toBe("reset");
     const tls = setup(true);
     expect(tls.channel.explain(noConnection, false).details).toBe(noConnection.details);
+  });
+
+  test("what calls keep for replays is capped per channel: up to the cap, then refused until some is forgotten", () => {
+    const { channel } = setup();
+    const cap = REFUSED_STREAM_REPLAY.maxChannelBufferedBytes;
+    expect(channel.keep(cap - 10)).toBe(true);
+    expect(channel.keep(10)).toBe(true); // exactly the cap
+    expect(channel.keep(1)).toBe(false);
+    channel.forget(10);
+    expect(channel.keep(11)).toBe(false);
+    expect(channel.keep(10)).toBe(true);
+    channel.forget(cap);
+    expect(channel.keep(cap)).toBe(true);
+  });
+
+  test("cancelCallsOn(connection): only the calls on that connection end CANCELLED, naming the grace", () => {
+    const { channel, calls, start } = setup();
+    start();
+    start();
+    noteOf(calls[0]!.metadata!)!.route = { connection: 5, backend: "a" };
+    noteOf(calls[1]!.metadata!)!.route = { connection: 6, backend: "a" };
+    channel.cancelCallsOn(5);
+    expect(calls[0]!.cancelled).toEqual({
+      code: status.CANCELLED,
+      details: "balanced-grpc: the connection was past its max age and its grace ran out",
+    });
+    expect(calls[1]!.cancelled).toBeUndefined();
   });
 
   test("calls the client's close() ended before they were sent end CANCELLED, naming the close", async () => {
