@@ -1,7 +1,13 @@
 import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
 import type { ServerMiddleware } from "nice-grpc-common";
 import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "./check.js";
-import { DEFAULT_DRAIN, DEFAULT_HANDLE_SIGNALS, DEFAULT_HEALTH, DEFAULT_TELEMETRY } from "./defaults.js";
+import {
+  DEFAULT_DRAIN,
+  DEFAULT_HANDLE_SIGNALS,
+  DEFAULT_HEALTH,
+  DEFAULT_TELEMETRY,
+  UNLIMITED_STREAMS,
+} from "./defaults.js";
 import { InvalidOptionError } from "./errors.js";
 import { HEALTH_SERVICE_NAME } from "./health/health-proto.js";
 import { parseServerAddress, type ServerAddress } from "./server-address.js";
@@ -127,9 +133,6 @@ export interface DrainOptions {
    */
   timeoutMs?: number;
 }
-
-/** Largest HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (a 32-bit value). */
-const MAX_STREAMS = 2 ** 32 - 1;
 
 /** Every key of ServerOptions: the compiler keeps this list in step with the interface. */
 const OPTION_NAMES = Object.keys({
@@ -285,7 +288,7 @@ function resolveMiddleware(middleware: unknown): readonly ServerMiddleware<any, 
 
 function resolveChannelOptions(o: Record<string, unknown>): ChannelOptions {
   const { maxConnectionAge: age, maxConnectionAgeGrace: grace, maxConcurrentStreams: streams } = o;
-  if (streams !== undefined) checkInteger("maxConcurrentStreams", streams, 1, MAX_STREAMS);
+  if (streams !== undefined) checkInteger("maxConcurrentStreams", streams, 1, UNLIMITED_STREAMS);
   if (age !== undefined) checkDuration("maxConnectionAge", age, 1);
   if (grace !== undefined) {
     checkDuration("maxConnectionAgeGrace", grace);

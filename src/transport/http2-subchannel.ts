@@ -7,6 +7,7 @@ import {
   connectivityState as State,
   status as Status,
 } from "@grpc/grpc-js";
+import { MAX_TIMER_MS } from "../check.js";
 import { type Connecting, type ConnectSettings, connectSession, MIN_CONNECT_TIMEOUT_MS } from "./connect.js";
 import { type CallStarter, Http2Call } from "./http2-call.js";
 import { Http2Transport, keepaliveOf } from "./http2-transport.js";
@@ -15,9 +16,6 @@ type SubchannelInterface = experimental.SubchannelInterface;
 type ConnectivityStateListener = experimental.ConnectivityStateListener;
 type SubchannelAddress = experimental.SubchannelAddress;
 type SubchannelRef = ReturnType<SubchannelInterface["getChannelzRef"]>;
-
-/** setTimeout takes at most a signed 32-bit delay; grpc-js caps keepalive times the same way. */
-const KEEPALIVE_MAX_TIME_MS = 2 ** 31 - 1;
 
 /** @internal What every subchannel of a channel shares. */
 export interface SubchannelContext extends Omit<ConnectSettings, "secureConnector"> {
@@ -163,8 +161,7 @@ export class Http2Subchannel implements SubchannelInterface {
     disconnected: (transport: Http2Transport, tooManyPings: boolean) => {
       if (transport !== this.transport) return;
       this.transition([State.READY], State.IDLE);
-      if (tooManyPings && this.keepaliveTime > 0)
-        this.keepaliveTime = Math.min(this.keepaliveTime * 2, KEEPALIVE_MAX_TIME_MS);
+      if (tooManyPings && this.keepaliveTime > 0) this.keepaliveTime = Math.min(this.keepaliveTime * 2, MAX_TIMER_MS);
     },
   };
 
@@ -187,7 +184,7 @@ export class Http2Subchannel implements SubchannelInterface {
           return;
         }
         this.connecting = undefined;
-        const keepalive = keepaliveOf(this.options, Math.min(this.keepaliveTime, KEEPALIVE_MAX_TIME_MS));
+        const keepalive = keepaliveOf(this.options, Math.min(this.keepaliveTime, MAX_TIMER_MS));
         const transport = new Http2Transport(session, this.addressString, keepalive, this.owner, settings);
         this.transport = transport;
         if (!this.transition([State.CONNECTING], State.READY)) {
