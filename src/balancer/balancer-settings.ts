@@ -3,6 +3,7 @@ import { checkDuration, checkInteger, checkKnownKeys, checkObject } from "../che
 import { DEFAULT_FAILURE_ACCRUAL, DEFAULT_HEALTH_CHECK, DEFAULT_POOL_IDLE_MS } from "../defaults.js";
 import { InvalidOptionError } from "../errors.js";
 import { isAdaptive, type Strategy } from "../strategy.js";
+import { proxyVariable } from "../transport/http-proxy.js";
 import type { BalancerSettings } from "./balancer-config.js";
 
 /**
@@ -37,7 +38,7 @@ export function balancerPool(
 /** Whether grpc-js would connect through an HTTP proxy (its environment variables), as it decides. */
 function usesProxy(channelOptions: ChannelOptions): boolean {
   if (channelOptions["grpc.enable_http_proxy"] === 0) return false;
-  return ["grpc_proxy", "https_proxy", "http_proxy"].some((name) => process.env[name]);
+  return proxyVariable() !== undefined;
 }
 
 /** @internal The `failureAccrual` option, checked, with every default applied. */

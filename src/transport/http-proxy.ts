@@ -80,8 +80,17 @@ function hostOf(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/**
+ * @internal
+ * The proxy URL the environment sets, as grpc-js looks for it: `grpc_proxy`,
+ * else `https_proxy`, else `http_proxy`; undefined when none is set.
+ */
+export function proxyVariable(): string | undefined {
+  return process.env.grpc_proxy || process.env.https_proxy || process.env.http_proxy || undefined;
+}
+
 function proxyFromEnvironment(): { address: string; credentials: string | undefined } | undefined {
-  const value = process.env.grpc_proxy || process.env.https_proxy || process.env.http_proxy;
+  const value = proxyVariable();
   if (!value) return undefined;
   let url: URL;
   try {
