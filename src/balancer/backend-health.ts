@@ -1,4 +1,5 @@
 import { status as Status } from "@grpc/grpc-js";
+import { doubling } from "../doubling.js";
 import { isRefusedStream } from "../grpc-js-errors.js";
 
 /** @internal Failure accrual settings, resolved (see the client option `failureAccrual`). */
@@ -124,7 +125,7 @@ export class BackendHealth {
 
   private eject(now: number): void {
     const { baseEjectionMs, maxEjectionMs } = this.settings as ResolvedFailureAccrual;
-    const time = Math.min(maxEjectionMs, baseEjectionMs * 2 ** this.ejections);
+    const time = doubling(baseEjectionMs, maxEjectionMs, this.ejections);
     this.ejections++;
     // ±10% so backends that failed together do not come back together.
     this.until = now + time * (0.9 + 0.2 * this.random());

@@ -1,6 +1,7 @@
 import { type ChannelOptions, experimental, connectivityState as State } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
 import { HEALTH_WATCH_RETRY } from "../defaults.js";
+import { doubling } from "../doubling.js";
 import { NO_CONNECTION_DETAILS } from "../grpc-js-errors.js";
 import { BackendHealth } from "./backend-health.js";
 import { BalancedPicker } from "./balanced-picker.js";
@@ -471,7 +472,7 @@ class Balancer implements experimental.LoadBalancer, ConnectionSource {
   private lookLater(old: Connection): void {
     if (this.lookAgain.timer !== undefined) return;
     const { firstMs, maxMs } = HEALTH_WATCH_RETRY;
-    const delay = Math.min(maxMs, firstMs * 2 ** this.lookAgain.looks++);
+    const delay = doubling(firstMs, maxMs, this.lookAgain.looks++);
     this.lookAgain.timer = this.clock.setTimeout(() => {
       this.lookAgain.timer = undefined;
       if (this.destroyed || this.replacing || this.serving[0] !== old || old.usable) return;

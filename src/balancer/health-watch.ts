@@ -1,6 +1,7 @@
 import { type Channel, Metadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import type { Clock } from "../clock.js";
 import { HEALTH_FIRST_ANSWER_TIMEOUT_MS, HEALTH_WATCH_RETRY } from "../defaults.js";
+import { doubling } from "../doubling.js";
 import {
   decodeHealthCheckResponse,
   encodeHealthCheckRequest,
@@ -170,7 +171,7 @@ export class HealthWatch {
     }
     // The health stays what the server last said; a first Watch that failed lets the connection take calls.
     const { firstMs, maxMs, jitter } = HEALTH_WATCH_RETRY;
-    const delay = Math.min(maxMs, firstMs * 2 ** this.failures) * (1 - jitter + 2 * jitter * this.random());
+    const delay = doubling(firstMs, maxMs, this.failures) * (1 - jitter + 2 * jitter * this.random());
     this.failures++;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => {

@@ -3,6 +3,7 @@ import { connect as connectSocket } from "node:net";
 import type { experimental } from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../clock.js";
 import { ASSUMED_STREAM_LIMIT, STREAM_LIMIT_PROBE_TIMEOUT_MS, UNLIMITED_STREAMS } from "../defaults.js";
+import { doubling } from "../doubling.js";
 
 /**
  * Where a connection's stream limit came from: what the server advertised,
@@ -198,7 +199,7 @@ export class StreamLimits {
 
   /** A probe failed: tried again later, with backoff, while a connection to the address is up. */
   private failed(key: string, address: AddressLimit): void {
-    const delay = Math.min(PROBE_RETRY_MS.max, PROBE_RETRY_MS.first * 2 ** address.failures);
+    const delay = doubling(PROBE_RETRY_MS.first, PROBE_RETRY_MS.max, address.failures);
     address.failures++;
     address.probedAt = Number.NEGATIVE_INFINITY; // nothing learned: the retry probes, or else the next ready connection
     this.later(key, address, delay);

@@ -1,5 +1,6 @@
 import type { ClientError } from "nice-grpc-common";
 import { MAX_TIMER_MS } from "../check.js";
+import { doubling } from "../doubling.js";
 import type { RetryOptions } from "./call-options.js";
 import type { MethodInfo } from "./method.js";
 import type { ResolvedRetrySettings } from "./retry-settings.js";
@@ -11,7 +12,7 @@ import type { ResolvedRetrySettings } from "./retry-settings.js";
  * computes it.
  */
 function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const backoff = Math.min(maxMs, 2 ** attempt * baseMs);
+  const backoff = doubling(baseMs, maxMs, attempt);
   return Math.round((backoff * (1 + random())) / 2);
 }
 

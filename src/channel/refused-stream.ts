@@ -1,6 +1,7 @@
 import { status as Status, type StatusObject } from "@grpc/grpc-js";
 import type { Clock } from "../clock.js";
 import { REFUSED_STREAM_REPLAY } from "../defaults.js";
+import { doubling } from "../doubling.js";
 import { isRefusedStream } from "../grpc-js-errors.js";
 
 /**
@@ -40,7 +41,7 @@ export function replaySoon(replay: () => void, replays: number, clock: Clock): (
     const handle = setImmediate(replay);
     return () => clearImmediate(handle);
   }
-  const handle = clock.setTimeout(replay, Math.min(maxDelayMs, firstDelayMs * 2 ** (replays - immediate)));
+  const handle = clock.setTimeout(replay, doubling(firstDelayMs, maxDelayMs, replays - immediate));
   return () => clock.clearTimeout(handle);
 }
 
