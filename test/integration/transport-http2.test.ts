@@ -43,6 +43,7 @@ import { type BenchServer, buildGoServer, startGoServer } from "../../harness/go
 import { runCalls, runLoad } from "../../harness/load.js";
 import { strategies } from "../../harness/strategies.js";
 import { createTestPki } from "../helpers/certificates.js";
+import { withEnvironment } from "../helpers/environment.js";
 
 const http2 = { transport: "http2", retry: false } as const;
 
@@ -424,20 +425,6 @@ async function compressingServer(encoding: "gzip" | "deflate", message: string) 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { target: `127.0.0.1:${port}`, server, offered: () => offered, sentBytes: () => framed.length };
-}
-
-/** Runs `make` with these environment variables set (a channel reads the proxy variables when it is made), then restores them. */
-function withEnvironment<T>(variables: Record<string, string>, make: () => T): T {
-  const before = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, variables);
-  try {
-    return make();
-  } finally {
-    for (const [name, value] of Object.entries(before)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
 }
 
 describe("through an HTTP CONNECT proxy (grpc_proxy), as grpc-js goes", () => {

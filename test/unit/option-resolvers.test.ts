@@ -12,6 +12,7 @@ import {
 } from "../../src/defaults.js";
 import { InvalidOptionError } from "../../src/errors.js";
 import { pickFirst, pool, roundRobin } from "../../src/strategy.js";
+import { withEnvironment } from "../helpers/environment.js";
 
 // Each resolver beside what it resolves: defaults applied, each field
 // checked, and the error naming the option, the value and what was expected.
@@ -190,14 +191,9 @@ describe("balancerPool: connections per address, the pick, whether to probe the 
       streamsPerConnection: 10,
       probeStreamLimit: false,
     });
-    const before = process.env.grpc_proxy;
-    process.env.grpc_proxy = "http://127.0.0.1:3128";
-    try {
+    withEnvironment({ grpc_proxy: "http://127.0.0.1:3128" }, () => {
       expect(balancerPool(pool(2), insecure, {}).probeStreamLimit).toBe(false);
       expect(balancerPool(pool(2), insecure, { "grpc.enable_http_proxy": 0 }).probeStreamLimit).toBe(true);
-    } finally {
-      if (before === undefined) delete process.env.grpc_proxy;
-      else process.env.grpc_proxy = before;
-    }
+    });
   });
 });
