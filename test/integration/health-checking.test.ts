@@ -64,7 +64,7 @@ async function until(done: () => boolean, ms = 5_000): Promise<boolean> {
 async function notServingUnderLoad(
   { backends, arrivals }: Awaited<ReturnType<typeof setup>>,
   greeter: GreeterSdkClient,
-  { notServingMs = 900, afterMs = 1_100 } = {},
+  { notServingMs = 900, afterMs = 2_100 } = {},
 ) {
   const backend = backends.list[1]!;
   let stop = false;
@@ -92,7 +92,7 @@ describe.each([
   ["pool(2)", pool(2)],
   ["pool()", pool()],
 ] as [string, Strategy][])("one of 3 backends says NOT_SERVING under load: %s", (_name, strategy) => {
-  test("< 1% of attempts reach it from 300 ms after the change, ≥ 20% within 1 s after it serves again, 0 failed calls", async () => {
+  test("< 1% of attempts reach it from 300 ms after the change, ≥ 20% from 1 s after it serves again, 0 failed calls", async () => {
     // Replies take 20 ms: round trips that are the servers' work more than this shared event loop's
     // jitter, which skews p2c (it weighs each connection's round-trip time): with instant replies a
     // backend drew 18% of pool()'s calls in 600 ms before any health change.
@@ -100,7 +100,9 @@ describe.each([
     const greeter = cluster.client({ strategy });
     const run = await notServingUnderLoad(cluster, greeter);
     const during = shareOf(cluster.arrivals, run.backend, run.notServingAt + 300, run.servingAt);
-    const after = shareOf(cluster.arrivals, run.backend, run.servingAt, run.servingAt + 1_000);
+    // The goal's window, from 1 s after SERVING: over the first second alone p2c's share climbs back
+    // from nothing, and with a core busy pool(2) measured 18.3% there once (31-35% otherwise).
+    const after = shareOf(cluster.arrivals, run.backend, run.servingAt + 1_000, run.servingAt + 2_000);
     console.log(
       `${_name}: not serving ${during.its}/${during.total} (${(100 * during.share).toFixed(2)}%), ` +
         `serving again ${after.its}/${after.total} (${(100 * after.share).toFixed(1)}%), ${run.result.calls} calls`,
@@ -229,7 +231,7 @@ test("composes with connections that come and go: servers rotating every ~500 ms
     maxConnectionAge: 1_000,
     outlierDetection: true,
   });
-  const run = await notServingUnderLoad(cluster, greeter, { notServingMs: 1_500, afterMs: 2_100 });
+  const run = await notServingUnderLoad(cluster, greeter, { notServingMs: 1_500 });
   const during = shareOf(cluster.arrivals, run.backend, run.notServingAt + 300, run.servingAt);
   // The goal's window: from 1 s after SERVING. Here every connection is replaced within a second,
   // and each new one waits for its server's first health answer: the share climbs back over that
